@@ -1,0 +1,168 @@
+//! The claims view (RFC 7519 section 4.1, plus `scope`/`scp`/`client_id`).
+
+use crate::json::{Members, RawValue, ValueKind};
+use crate::str_list::{StrList, str_list};
+use crate::{Error, JsonStr, Limits, NumericDate, name, object};
+
+/// The decoded, validated claims of a token.
+///
+/// The payload's JSON syntax (and duplicate names) are checked when the token
+/// is parsed. The *types* of registered claims are checked in the same pass,
+/// but a wrong type is only reported by [`Token::claims`](crate::Token::claims),
+/// so that a verifier can check the signature first and never report on the
+/// claims of a token it has not authenticated.
+#[derive(Clone, Copy, Debug)]
+pub struct Claims<'a> {
+    json: &'a str,
+    iss: Option<JsonStr<'a>>,
+    sub: Option<JsonStr<'a>>,
+    aud: Option<StrList<'a>>,
+    exp: Option<NumericDate>,
+    nbf: Option<NumericDate>,
+    iat: Option<NumericDate>,
+    jti: Option<JsonStr<'a>>,
+    client_id: Option<JsonStr<'a>>,
+    scope: Option<StrList<'a>>,
+    scp: Option<StrList<'a>>,
+}
+
+/// The claims, or the first type error found in them.
+pub(crate) type Deferred<'a> = Result<Claims<'a>, Error>;
+
+impl<'a> Claims<'a> {
+    /// Scans the payload. The outer `Result` is for syntax (fail now), the
+    /// inner one for claim types (reported after the signature check).
+    pub(crate) fn parse(json: &'a str, limits: &Limits) -> Result<Deferred<'a>, Error> {
+        let mut claims = Claims {
+            json,
+            iss: None,
+            sub: None,
+            aud: None,
+            exp: None,
+            nbf: None,
+            iat: None,
+            jti: None,
+            client_id: None,
+            scope: None,
+            scp: None,
+        };
+        let mut type_error = None;
+        object::scan(json, limits, |member, value| {
+            let mut buf = name::buffer();
+            if let Err(e) = claims.set(name::registered(&member, &mut buf), value) {
+                type_error.get_or_insert(e);
+            }
+            Ok(())
+        })?;
+        Ok(match type_error {
+            Some(e) => Err(e),
+            None => Ok(claims),
+        })
+    }
+
+    fn set(&mut self, name: Option<&[u8]>, value: RawValue<'a>) -> Result<(), Error> {
+        let string = || value.as_str().ok_or(Error::ClaimType);
+        let list = || str_list(value, Error::ClaimType);
+        match name {
+            Some(b"iss") => self.iss = Some(string()?),
+            Some(b"sub") => self.sub = Some(string()?),
+            Some(b"aud") => self.aud = Some(list()?),
+            Some(b"exp") => self.exp = Some(numeric_date(value)?),
+            Some(b"nbf") => self.nbf = Some(numeric_date(value)?),
+            Some(b"iat") => self.iat = Some(numeric_date(value)?),
+            Some(b"jti") => self.jti = Some(string()?),
+            Some(b"client_id") => self.client_id = Some(string()?),
+            Some(b"scope") => self.scope = Some(list()?),
+            Some(b"scp") => self.scp = Some(list()?),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The decoded payload JSON, for deserializing custom claims.
+    #[must_use]
+    pub const fn json(&self) -> &'a str {
+        self.json
+    }
+
+    /// `iss`, the issuer.
+    #[must_use]
+    pub const fn iss(&self) -> Option<JsonStr<'a>> {
+        self.iss
+    }
+
+    /// `sub`, the subject.
+    #[must_use]
+    pub const fn sub(&self) -> Option<JsonStr<'a>> {
+        self.sub
+    }
+
+    /// `aud`, the audience: one string or an array of strings.
+    #[must_use]
+    pub const fn aud(&self) -> Option<StrList<'a>> {
+        self.aud
+    }
+
+    /// `exp`, the expiration time.
+    #[must_use]
+    pub const fn exp(&self) -> Option<NumericDate> {
+        self.exp
+    }
+
+    /// `nbf`, the time before which the token must not be accepted.
+    #[must_use]
+    pub const fn nbf(&self) -> Option<NumericDate> {
+        self.nbf
+    }
+
+    /// `iat`, the time the token was issued.
+    #[must_use]
+    pub const fn iat(&self) -> Option<NumericDate> {
+        self.iat
+    }
+
+    /// `jti`, the token's unique identifier.
+    #[must_use]
+    pub const fn jti(&self) -> Option<JsonStr<'a>> {
+        self.jti
+    }
+
+    /// `client_id` (RFC 8693 section 4.3, RFC 9068 section 2.2).
+    #[must_use]
+    pub const fn client_id(&self) -> Option<JsonStr<'a>> {
+        self.client_id
+    }
+
+    /// `scope`: usually one space-separated string (RFC 8693 section 4.2),
+    /// sometimes an array of strings.
+    #[must_use]
+    pub const fn scope(&self) -> Option<StrList<'a>> {
+        self.scope
+    }
+
+    /// `scp`: the scopes as some providers name them (string or array).
+    #[must_use]
+    pub const fn scp(&self) -> Option<StrList<'a>> {
+        self.scp
+    }
+
+    /// Every top-level member as `(name, value)`, in document order: the
+    /// way to read custom claims without allocating.
+    #[must_use]
+    pub fn members(&self) -> Members<'a> {
+        Members::new(self.json)
+    }
+
+    /// The value of the member whose unescaped name is `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<RawValue<'a>> {
+        self.members().find(|(n, _)| n.eq_str(name)).map(|(_, v)| v)
+    }
+}
+
+fn numeric_date(value: RawValue<'_>) -> Result<NumericDate, Error> {
+    match value.kind() {
+        ValueKind::Number => NumericDate::from_json_number(value.as_json()),
+        _ => Err(Error::NumericDateType),
+    }
+}
