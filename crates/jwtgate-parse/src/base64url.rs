@@ -15,6 +15,11 @@ use crate::Error;
 const INVALID: u8 = 0xFF;
 
 /// Maps an input byte to its 6-bit value, or [`INVALID`].
+#[allow(
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    reason = "evaluated at compile time: a bad index fails the build, never a request"
+)]
 const DECODE: [u8; 256] = {
     let mut table = [INVALID; 256];
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -70,13 +75,34 @@ pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], Error> {
     let len = checked_decoded_len(input)?;
     let out = out.get_mut(..len).ok_or(Error::BufferTooSmall)?;
 
-    let (quads, tail_in) = input.as_chunks::<4>();
-    let (triples, tail_out) = out.as_chunks_mut::<3>();
+    // Eight characters (48 bits, six bytes) per round: fewer loop-carried
+    // steps than four at a time.
+    let (octets, rest_in) = input.as_chunks::<8>();
+    let (sextets, rest_out) = out.as_chunks_mut::<6>();
     // OR of every looked-up value: INVALID has the top bit set, valid
     // values never do, so one test after the loop catches any bad byte.
     let mut seen = 0u8;
-    for (quad, triple) in quads.iter().zip(triples.iter_mut()) {
-        let [a, b, c, d] = quad.map(lookup);
+    for (&[c0, c1, c2, c3, c4, c5, c6, c7], bytes) in octets.iter().zip(sextets.iter_mut()) {
+        // Written out rather than `array::map`, which codegens through a
+        // drop guard and cost twice the instructions here.
+        let [v0, v1, v2, v3] = [lookup(c0), lookup(c1), lookup(c2), lookup(c3)];
+        let [v4, v5, v6, v7] = [lookup(c4), lookup(c5), lookup(c6), lookup(c7)];
+        seen |= v0 | v1 | v2 | v3 | v4 | v5 | v6 | v7;
+        let n = u64::from(v0) << 42
+            | u64::from(v1) << 36
+            | u64::from(v2) << 30
+            | u64::from(v3) << 24
+            | u64::from(v4) << 18
+            | u64::from(v5) << 12
+            | u64::from(v6) << 6
+            | u64::from(v7);
+        let [_, _, b0, b1, b2, b3, b4, b5] = n.to_be_bytes();
+        *bytes = [b0, b1, b2, b3, b4, b5];
+    }
+    let (quads, tail_in) = rest_in.as_chunks::<4>();
+    let (triples, tail_out) = rest_out.as_chunks_mut::<3>();
+    for (&[c0, c1, c2, c3], triple) in quads.iter().zip(triples.iter_mut()) {
+        let [a, b, c, d] = [lookup(c0), lookup(c1), lookup(c2), lookup(c3)];
         seen |= a | b | c | d;
         let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
         let [_, x, y, z] = n.to_be_bytes();

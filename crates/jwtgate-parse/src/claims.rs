@@ -1,8 +1,9 @@
 //! The claims view (RFC 7519 section 4.1, plus `scope`/`scp`/`client_id`).
 
 use crate::json::{Members, RawValue, ValueKind};
+use crate::name::pack;
 use crate::str_list::{StrList, str_list};
-use crate::{Error, JsonStr, Limits, NumericDate, name, object};
+use crate::{Error, JsonStr, Limits, NumericDate, object};
 
 /// The decoded, validated claims of a token.
 ///
@@ -48,8 +49,7 @@ impl<'a> Claims<'a> {
         };
         let mut type_error = None;
         object::scan(json, limits, |member, value| {
-            let mut buf = name::buffer();
-            if let Err(e) = claims.set(name::registered(&member, &mut buf), value) {
+            if let Err(e) = claims.set(member, value) {
                 type_error.get_or_insert(e);
             }
             Ok(())
@@ -60,20 +60,30 @@ impl<'a> Claims<'a> {
         })
     }
 
-    fn set(&mut self, name: Option<&[u8]>, value: RawValue<'a>) -> Result<(), Error> {
+    fn set(&mut self, name: u128, value: RawValue<'a>) -> Result<(), Error> {
+        const ISS: u128 = pack(b"iss");
+        const SUB: u128 = pack(b"sub");
+        const AUD: u128 = pack(b"aud");
+        const EXP: u128 = pack(b"exp");
+        const NBF: u128 = pack(b"nbf");
+        const IAT: u128 = pack(b"iat");
+        const JTI: u128 = pack(b"jti");
+        const CLIENT_ID: u128 = pack(b"client_id");
+        const SCOPE: u128 = pack(b"scope");
+        const SCP: u128 = pack(b"scp");
         let string = || value.as_str().ok_or(Error::ClaimType);
         let list = || str_list(value, Error::ClaimType);
         match name {
-            Some(b"iss") => self.iss = Some(string()?),
-            Some(b"sub") => self.sub = Some(string()?),
-            Some(b"aud") => self.aud = Some(list()?),
-            Some(b"exp") => self.exp = Some(numeric_date(value)?),
-            Some(b"nbf") => self.nbf = Some(numeric_date(value)?),
-            Some(b"iat") => self.iat = Some(numeric_date(value)?),
-            Some(b"jti") => self.jti = Some(string()?),
-            Some(b"client_id") => self.client_id = Some(string()?),
-            Some(b"scope") => self.scope = Some(list()?),
-            Some(b"scp") => self.scp = Some(list()?),
+            ISS => self.iss = Some(string()?),
+            SUB => self.sub = Some(string()?),
+            AUD => self.aud = Some(list()?),
+            EXP => self.exp = Some(numeric_date(value)?),
+            NBF => self.nbf = Some(numeric_date(value)?),
+            IAT => self.iat = Some(numeric_date(value)?),
+            JTI => self.jti = Some(string()?),
+            CLIENT_ID => self.client_id = Some(string()?),
+            SCOPE => self.scope = Some(list()?),
+            SCP => self.scp = Some(list()?),
             _ => {}
         }
         Ok(())

@@ -1,8 +1,9 @@
 //! The JOSE header view (RFC 7515 section 4).
 
 use crate::json::{Members, RawValue, ValueKind};
+use crate::name::pack;
 use crate::str_list::{StrList, str_list};
-use crate::{Error, JsonStr, Limits, name, object};
+use crate::{Error, JsonStr, Limits, object};
 
 /// The decoded, validated JOSE header of a token.
 ///
@@ -45,14 +46,23 @@ impl<'a> Header<'a> {
             x5c: false,
         };
         object::scan(json, limits, |member, value| {
-            let mut buf = name::buffer();
+            const ALG: u128 = pack(b"alg");
+            const KID: u128 = pack(b"kid");
+            const TYP: u128 = pack(b"typ");
+            const CTY: u128 = pack(b"cty");
+            const CRIT: u128 = pack(b"crit");
+            const B64: u128 = pack(b"b64");
+            const JWK: u128 = pack(b"jwk");
+            const JKU: u128 = pack(b"jku");
+            const X5U: u128 = pack(b"x5u");
+            const X5C: u128 = pack(b"x5c");
             let string = || value.as_str().ok_or(Error::HeaderParamType);
-            match name::registered(&member, &mut buf) {
-                Some(b"alg") => alg = Some(string()?),
-                Some(b"kid") => header.kid = Some(string()?),
-                Some(b"typ") => header.typ = Some(string()?),
-                Some(b"cty") => header.cty = Some(string()?),
-                Some(b"crit") => {
+            match member {
+                ALG => alg = Some(string()?),
+                KID => header.kid = Some(string()?),
+                TYP => header.typ = Some(string()?),
+                CTY => header.cty = Some(string()?),
+                CRIT => {
                     let list = match value.kind() {
                         ValueKind::Array => str_list(value, Error::HeaderParamType)?,
                         _ => return Err(Error::HeaderParamType),
@@ -62,14 +72,14 @@ impl<'a> Header<'a> {
                     }
                     header.crit = Some(list);
                 }
-                Some(b"b64") => header.b64 = Some(value.as_bool().ok_or(Error::HeaderParamType)?),
+                B64 => header.b64 = Some(value.as_bool().ok_or(Error::HeaderParamType)?),
                 // Presence is what matters for these: keys named or carried
                 // by the token itself are never used, and callers may want
                 // to log or refuse tokens that try.
-                Some(b"jwk") => header.jwk = true,
-                Some(b"jku") => header.jku = true,
-                Some(b"x5u") => header.x5u = true,
-                Some(b"x5c") => header.x5c = true,
+                JWK => header.jwk = true,
+                JKU => header.jku = true,
+                X5U => header.x5u = true,
+                X5C => header.x5c = true,
                 _ => {}
             }
             Ok(())

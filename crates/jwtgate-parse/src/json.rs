@@ -6,7 +6,7 @@
 //! no trailing bytes, no lone surrogates, RFC 8259 numbers only, and a
 //! nesting-depth limit so work and stack are bounded for any input.
 
-use crate::{Error, JsonStr};
+use crate::{Error, JsonStr, swar};
 
 /// What kind of JSON value a [`RawValue`] holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,6 +33,9 @@ pub enum ValueKind {
 pub struct RawValue<'a> {
     text: &'a str,
     kind: ValueKind,
+    // For strings: whether the text contains escapes, known from the scan,
+    // so `as_str` need not look for backslashes again.
+    escaped: bool,
 }
 
 impl<'a> RawValue<'a> {
@@ -52,7 +55,10 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn as_str(&self) -> Option<JsonStr<'a>> {
         match self.kind {
-            ValueKind::String => JsonStr::from_quoted(self.text),
+            ValueKind::String => {
+                let raw = self.text.get(1..self.text.len().checked_sub(1)?)?;
+                Some(JsonStr::new(raw, self.escaped))
+            }
             _ => None,
         }
     }
@@ -219,6 +225,7 @@ impl<'a> Scanner<'a> {
     /// `depth` counts the containers around it.
     pub(crate) fn value(&mut self, depth: usize) -> Result<RawValue<'a>, Error> {
         let start = self.pos;
+        let mut escaped = false;
         let kind = match self.peek().ok_or(Error::UnexpectedEnd)? {
             b'{' => {
                 self.object(depth + 1, |_, _| Ok(()))?;
@@ -229,7 +236,7 @@ impl<'a> Scanner<'a> {
                 ValueKind::Array
             }
             b'"' => {
-                self.string()?;
+                escaped = self.string()?.has_escapes();
                 ValueKind::String
             }
             b't' => {
@@ -253,6 +260,7 @@ impl<'a> Scanner<'a> {
         Ok(RawValue {
             text: self.text_from(start)?,
             kind,
+            escaped,
         })
     }
 
@@ -338,9 +346,7 @@ impl<'a> Scanner<'a> {
             // Fast path: one tight loop over everything that needs no
             // attention (multi-byte UTF-8 included, validated up front).
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
-            let run = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            let run = swar::position(rest, swar::string_stop_lanes, stops_string)
                 .ok_or(Error::UnexpectedEnd)?;
             self.pos += run;
             match self.peek().ok_or(Error::UnexpectedEnd)? {
@@ -467,6 +473,29 @@ impl<'a> Scanner<'a> {
             Err(Error::TrailingBytes)
         }
     }
+}
+
+/// Bytes that end the fast path inside a string: the closing quote, a
+/// backslash, or a control character (an error). One table load per byte
+/// instead of three comparisons.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: a bad index fails the build, never a request"
+)]
+const STOPS_STRING: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+fn stops_string(byte: u8) -> bool {
+    STOPS_STRING.get(usize::from(byte)).copied().unwrap_or(true)
 }
 
 /// Four hex digits to a UTF-16 code unit.

@@ -26,12 +26,6 @@ impl<'a> JsonStr<'a> {
         Self { raw, escaped }
     }
 
-    /// From the text of a validated string value, quotes included.
-    pub(crate) fn from_quoted(quoted: &'a str) -> Option<Self> {
-        let raw = quoted.strip_prefix('"')?.strip_suffix('"')?;
-        Some(Self::new(raw, raw.contains('\\')))
-    }
-
     /// The string as it appears in the JSON, escapes intact, without quotes.
     #[must_use]
     pub const fn raw(&self) -> &'a str {

@@ -13,6 +13,7 @@ mod name;
 mod numeric_date;
 mod object;
 mod str_list;
+mod swar;
 mod token;
 
 pub use claims::Claims;

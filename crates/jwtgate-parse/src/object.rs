@@ -1,67 +1,81 @@
 //! Top-level objects of the header and the claims: members, duplicates, limits.
 
-use crate::json::{RawValue, Scanner};
-use crate::{Error, JsonStr, Limits};
+use crate::json::{Members, RawValue, Scanner};
+use crate::{Error, JsonStr, Limits, name};
 
 /// The most top-level members the parser tracks in one object. Duplicate
-/// detection needs to remember every name without allocating; 128 is several
+/// detection must remember every name without allocating; 128 is several
 /// times what real identity providers put in an access token (Entra ID, the
-/// most generous, uses about 30), and keeps the table at 1 KiB of stack.
+/// most generous, uses about 30) and keeps the table at 512 bytes of stack.
 pub const MAX_TOP_LEVEL_MEMBERS: usize = 128;
-
-/// A name seen so far, as a span of the document: `start` and the raw
-/// length, with the top bit of `len` set when the name contains escapes.
-#[derive(Clone, Copy, Default)]
-struct Seen {
-    start: u32,
-    len: u32,
-}
-
-const ESCAPED: u32 = 1 << 31;
 
 /// Scans `json` as a complete document whose top-level value is an object
 /// and calls `member` once per top-level member, after checking that no
-/// name repeats (compared after unescaping, RFC 7515 section 4 and RFC 7519
-/// section 4 both require rejecting or taking the last; we reject, because
-/// "take the last" is exactly where two parsers disagree).
+/// name repeats, compared after unescaping.
+///
+/// RFC 7515 section 4 and RFC 7519 section 4 let a parser either reject
+/// duplicates or keep the last one; we reject, because "keep the last" (or
+/// the first) is exactly where two parsers of the same token disagree.
+///
+/// Each name is remembered as a 32-bit key of its unescaped value (its
+/// [packed](name::packed) form folded, or a hash for long names); only a key
+/// match (a real duplicate, or a rare collision) costs a second look, which
+/// walks the already-validated members before it. So the common case is a
+/// few hundred integer comparisons, with no `memcmp` at all.
+///
+/// `member` receives the packed name too, so views match registered names
+/// without packing again.
 pub(crate) fn scan<'a>(
     json: &'a str,
     limits: &Limits,
-    mut member: impl FnMut(JsonStr<'a>, RawValue<'a>) -> Result<(), Error>,
+    mut member: impl FnMut(u128, RawValue<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let mut seen = [Seen::default(); MAX_TOP_LEVEL_MEMBERS];
+    let mut keys = [0u32; MAX_TOP_LEVEL_MEMBERS];
     let mut count = 0usize;
-    let base = json.as_ptr() as usize;
     Scanner::new(json, limits.max_depth).document(|name, value| {
-        let earlier = seen.get(..count).unwrap_or_default();
-        if earlier.iter().any(|s| same_name(json, *s, &name)) {
+        let packed = name::packed(&name);
+        let hash = if packed == 0 {
+            hash(&name)
+        } else {
+            fold(packed)
+        };
+        let earlier = keys.get(..count).unwrap_or_default();
+        if earlier.contains(&hash) && repeats_earlier(json, &name, count) {
             return Err(Error::DuplicateMember);
         }
-        let slot = seen.get_mut(count).ok_or(Error::TooManyMembers)?;
-        // The name borrows from `json`, so its offset is in range; both
-        // conversions fail only for documents over 2 GiB, which the token
-        // size limit rules out long before.
-        let start = (name.raw().as_ptr() as usize).wrapping_sub(base);
-        let start = u32::try_from(start).map_err(|_| Error::TokenTooLarge)?;
-        let len = u32::try_from(name.raw().len()).map_err(|_| Error::TokenTooLarge)?;
-        if len & ESCAPED != 0 {
-            return Err(Error::TokenTooLarge);
-        }
-        *slot = Seen {
-            start,
-            len: len | if name.has_escapes() { ESCAPED } else { 0 },
-        };
+        *keys.get_mut(count).ok_or(Error::TooManyMembers)? = hash;
         count += 1;
-        member(name, value)
+        member(packed, value)
     })
 }
 
-fn same_name(json: &str, seen: Seen, name: &JsonStr<'_>) -> bool {
-    let len = (seen.len & !ESCAPED) as usize;
-    let start = seen.start as usize;
-    let Some(raw) = json.get(start..start + len) else {
-        return false;
-    };
-    let seen = JsonStr::new(raw, seen.len & ESCAPED != 0);
-    seen.eq_unescaped(name)
+/// True if one of the first `count` members of `json` has the name `name`.
+/// Those members were validated before the current one was reached, so the
+/// iterator yields all of them even though the rest of `json` is unchecked.
+fn repeats_earlier(json: &str, name: &JsonStr<'_>, count: usize) -> bool {
+    Members::new(json)
+        .take(count)
+        .any(|(earlier, _)| earlier.eq_unescaped(name))
+}
+
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "folding 128 bits into 32: dropping bits is the point"
+)]
+fn fold(packed: u128) -> u32 {
+    let [a, b, c, d] = [0, 32, 64, 96].map(|shift| (packed >> shift) as u32);
+    a ^ b.rotate_left(7) ^ c.rotate_left(14) ^ d.rotate_left(21)
+}
+
+/// FNV-1a over the unescaped UTF-8 bytes of a (long) name.
+fn hash(name: &JsonStr<'_>) -> u32 {
+    const PRIME: u32 = 0x0100_0193;
+    let step = |h: u32, b: u8| (h ^ u32::from(b)).wrapping_mul(PRIME);
+    let seed = 0x811C_9DC5;
+    match name.as_str() {
+        Some(plain) => plain.bytes().fold(seed, step),
+        None => name.chars().fold(seed, |h, c| {
+            c.encode_utf8(&mut [0; 4]).bytes().fold(h, step)
+        }),
+    }
 }

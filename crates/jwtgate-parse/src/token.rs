@@ -2,7 +2,7 @@
 
 use crate::base64url;
 use crate::claims::{Claims, Deferred};
-use crate::{Error, Header, Limits};
+use crate::{Error, Header, Limits, swar};
 
 /// A parsed, **unverified** compact JWS.
 ///
@@ -99,7 +99,7 @@ impl<'a> Token<'a> {
 }
 
 fn split_dot(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let at = bytes.iter().position(|&b| b == b'.')?;
+    let at = swar::position(bytes, |word| swar::eq_lanes(word, b'.'), |b| b == b'.')?;
     Some((bytes.get(..at)?, bytes.get(at + 1..)?))
 }
 

@@ -1,6 +1,13 @@
 //! Property tests: no input panics, encodings round-trip, and the JSON
 //! scanner agrees with serde_json except where this crate is documented to
 //! be stricter (top-level duplicates, nesting depth).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a failed test"
+)]
 
 mod common;
 

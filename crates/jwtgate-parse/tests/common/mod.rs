@@ -1,5 +1,12 @@
 //! Building test tokens from JSON text.
 #![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a failed test"
+)]
+#![allow(
     dead_code,
     reason = "each test crate uses its own subset of these helpers"
 )]
