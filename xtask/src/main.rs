@@ -1,1 +1,159 @@
-fn main() {}
+//! `cargo xtask <task>`: jwtgate's developer tasks (rust-analyzer's xtask
+//! pattern: plain Rust, so they run wherever the toolchain does).
+
+mod ci;
+mod demo;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use xtask::alg::Alg;
+use xtask::{keygen, mint};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "jwtgate developer tasks", version)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Generate a signing key: private JWK (+ PEM), public JWK (+ PEM), and
+    /// append the public key to DIR/jwks.json.
+    Keygen {
+        /// HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 EdDSA
+        #[arg(long, value_parser = parse_alg)]
+        alg: Alg,
+        /// RSA modulus size: 2048, 3072 or 4096 (RS*/PS* only; default 2048)
+        #[arg(long)]
+        bits: Option<usize>,
+        /// Key ID (default: the key's RFC 7638 thumbprint)
+        #[arg(long)]
+        kid: Option<String>,
+        /// Directory to write the key files into
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite existing key files and replace a same-kid key in jwks.json
+        #[arg(long)]
+        force: bool,
+    },
+    /// Sign a token with a private JWK and print the compact JWS.
+    Mint {
+        /// Private JWK written by `keygen`
+        #[arg(long)]
+        key: PathBuf,
+        /// Algorithm, if the JWK has no "alg"
+        #[arg(long, value_parser = parse_alg)]
+        alg: Option<Alg>,
+        /// Issuer (iss)
+        #[arg(long)]
+        iss: String,
+        /// Audience (aud); repeat for several
+        #[arg(long, required = true)]
+        aud: Vec<String>,
+        /// Subject (sub)
+        #[arg(long)]
+        sub: String,
+        /// Lifetime: exp = iat + TTL (300, 45s, 5m, 2h, 1d; -1h for an expired token)
+        #[arg(long, default_value = "5m", allow_hyphen_values = true)]
+        ttl: String,
+        /// Not-before: Unix seconds, or +30s / -1m relative to now
+        #[arg(long, allow_hyphen_values = true)]
+        nbf: Option<String>,
+        /// Mint as if the time were this Unix second
+        #[arg(long)]
+        now: Option<i64>,
+        /// Extra claims as a JSON object (merged last: may override any claim)
+        #[arg(long)]
+        claims: Option<String>,
+        /// Extra header members as a JSON object (merged last)
+        #[arg(long)]
+        header: Option<String>,
+        /// Header typ ("" for none)
+        #[arg(long, default_value = "at+jwt")]
+        typ: String,
+        /// Header kid (default: the JWK's kid)
+        #[arg(long)]
+        kid: Option<String>,
+    },
+    /// The main job: show jwtgate working end to end.
+    Demo,
+    /// Run every test: `cargo test --workspace --all-targets`, then the doc tests.
+    Test,
+    /// What .ci/run does: fmt, clippy, no_std check, cargo-deny, tests (timed).
+    Ci,
+}
+
+fn parse_alg(s: &str) -> Result<Alg, String> {
+    s.parse().map_err(|e: xtask::error::Error| e.to_string())
+}
+
+/// The workspace root: xtask lives one level below it.
+fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.task {
+        Task::Keygen {
+            alg,
+            bits,
+            kid,
+            out,
+            force,
+        } => {
+            let req = keygen::Request {
+                alg,
+                bits,
+                kid,
+                out: out.clone(),
+                force,
+            };
+            keygen::run(&req).map(|written| println!("{}", keygen::describe(&written, alg, &out)))
+        }
+        Task::Mint {
+            key,
+            alg,
+            iss,
+            aud,
+            sub,
+            ttl,
+            nbf,
+            now,
+            claims,
+            header,
+            typ,
+            kid,
+        } => {
+            let req = mint::Request {
+                key,
+                alg,
+                iss,
+                aud,
+                sub,
+                ttl,
+                nbf,
+                now,
+                claims,
+                header,
+                typ,
+                kid,
+            };
+            mint::run(&req).map(|token| println!("{token}"))
+        }
+        Task::Demo => demo::run(&root()),
+        Task::Test => ci::test(&root()),
+        Task::Ci => ci::ci(&root()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
