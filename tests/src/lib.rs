@@ -1,2 +1,7 @@
-//! End-to-end tests that cross jwtgate's crate boundaries live in `tests/`.
-//! This library is empty on purpose: the crate exists for its test targets.
+#![doc = include_str!("../README.md")]
+//!
+//! # The workspace README's examples
+//!
+//! The top-level README is included below so that its Rust examples run as
+//! doc tests of this crate and cannot go stale.
+#![doc = include_str!("../../README.md")]

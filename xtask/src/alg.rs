@@ -49,7 +49,7 @@ pub enum Hash {
 
 impl Hash {
     /// Output length in bytes, which is also the minimum HMAC secret size.
-    pub const fn len(self) -> usize {
+    pub const fn output_len(self) -> usize {
         match self {
             Self::Sha256 => 32,
             Self::Sha384 => 48,

@@ -24,6 +24,10 @@ impl std::error::Error for Error {}
 /// Adds "while doing X" context to any displayable error.
 pub trait Context<T> {
     /// Wraps the error with `what` in front of it.
+    ///
+    /// # Errors
+    ///
+    /// The original error, with context, if `self` is an error.
     fn context(self, what: impl FnOnce() -> String) -> Result<T, Error>;
 }
 

@@ -56,7 +56,7 @@ impl PrivateKey {
         let material = match alg.family() {
             Family::Hmac(hash) => {
                 // RFC 7518 section 3.2: a key of at least the hash size.
-                let mut secret = vec![0u8; hash.len()];
+                let mut secret = vec![0u8; hash.output_len()];
                 getrandom::fill(&mut secret)
                     .context(|| "OS random number generator failed".to_owned())?;
                 Material::Hmac(secret)
@@ -120,10 +120,10 @@ impl PrivateKey {
         let material = match alg.family() {
             Family::Hmac(hash) => {
                 let secret = member_bytes(jwk, "k")?;
-                if secret.len() < hash.len() {
+                if secret.len() < hash.output_len() {
                     return Err(Error::msg(format!(
                         "{alg} needs a secret of at least {} bytes, the JWK has {}",
-                        hash.len(),
+                        hash.output_len(),
                         secret.len()
                     )));
                 }
@@ -174,7 +174,7 @@ impl PrivateKey {
             }),
             Material::P256(key) => {
                 let point = key.verifying_key().to_sec1_point(false);
-                let (x, y) = (point.x().map(|x| b64(x)), point.y().map(|y| b64(y)));
+                let (x, y) = (point.x().map(b64), point.y().map(b64));
                 json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y })
             }
             Material::Ed25519(key) => {

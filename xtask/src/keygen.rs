@@ -71,13 +71,12 @@ pub fn run(req: &Request) -> Result<Written> {
         public_pem.as_ref(),
         public_jwk_path.as_ref(),
     ];
-    if !req.force {
-        if let Some(existing) = targets.into_iter().flatten().find(|p| p.exists()) {
-            return Err(Error::msg(format!(
-                "{} already exists; use --force to overwrite",
-                existing.display()
-            )));
-        }
+    let existing = targets.into_iter().flatten().find(|p| p.exists());
+    if let (false, Some(existing)) = (req.force, existing) {
+        return Err(Error::msg(format!(
+            "{} already exists; use --force to overwrite",
+            existing.display()
+        )));
     }
 
     write_json(&private_jwk, &Value::Object(key.private_jwk(&kid)?), true)?;
