@@ -63,11 +63,15 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     let c = parsed
         .claims()
         .map_err(|e| Error::msg(format!("claims: {e}")))?;
+    let aud: Vec<String> = c
+        .aud()
+        .map(|a| a.iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
     println!(
-        "   claims: iss={} sub={} aud={}",
+        "   claims: iss={} sub={} aud=[{}]",
         show(c.iss()),
         show(c.sub()),
-        c.aud().map_or(0, |a| a.len())
+        aud.join(", ")
     );
     let (iat, exp) = (c.iat().map(|d| d.floor()), c.exp().map(|d| d.floor()));
     if let (Some(iat), Some(exp)) = (iat, exp) {
