@@ -49,7 +49,7 @@ pub(crate) fn test(root: &Path) -> Result<()> {
 ///
 /// If any step fails.
 pub(crate) fn ci(root: &Path) -> Result<()> {
-    let steps: [(&str, &dyn Fn() -> Result<()>); 6] = [
+    let steps: [(&str, &dyn Fn() -> Result<()>); 7] = [
         ("fmt", &|| {
             run(
                 cargo(root, &["fmt", "--all", "--check"]),
@@ -76,6 +76,7 @@ pub(crate) fn ci(root: &Path) -> Result<()> {
         ("deny", &|| deny(root)),
         ("test", &|| test(root)),
         ("demo", &|| crate::demo::run(root)),
+        ("fuzz", &|| crate::fuzz::run(root, None, fuzz_seconds())),
     ];
     let started = Instant::now();
     for (name, step) in steps {
@@ -96,6 +97,14 @@ pub(crate) fn ci(root: &Path) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Seconds per fuzz target: `$FUZZ_SECONDS`, else 30.
+pub(crate) fn fuzz_seconds() -> u64 {
+    std::env::var("FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30)
 }
 
 /// Builds the `#![no_std]` staticlib in crates/jwtgate-parse/no-std-check,

@@ -3,6 +3,7 @@
 
 mod ci;
 mod demo;
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -80,9 +81,17 @@ enum Task {
     },
     /// The main job: show jwtgate working end to end.
     Demo,
+    /// Run the cargo-fuzz targets (all, or one) for a time each.
+    Fuzz {
+        /// parse_token or json_differential (default: all)
+        target: Option<String>,
+        /// Seconds per target (default: $FUZZ_SECONDS, else 30)
+        #[arg(long)]
+        time: Option<u64>,
+    },
     /// Run every test: `cargo test --workspace --all-targets`, then the doc tests.
     Test,
-    /// What .ci/run does: fmt, clippy, no_std check, cargo-deny, tests (timed).
+    /// What .ci/run does: fmt, clippy, no_std check, cargo-deny, tests, demo, fuzz (timed).
     Ci,
 }
 
@@ -146,6 +155,11 @@ fn main() -> ExitCode {
             mint::run(&req).map(|token| println!("{token}"))
         }
         Task::Demo => demo::run(&root()),
+        Task::Fuzz { target, time } => fuzz::run(
+            &root(),
+            target.as_deref(),
+            time.unwrap_or_else(ci::fuzz_seconds),
+        ),
         Task::Test => ci::test(&root()),
         Task::Ci => ci::ci(&root()),
     };
