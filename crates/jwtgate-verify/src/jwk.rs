@@ -1,0 +1,99 @@
+//! Keys from JWK documents (RFC 7517), parsed with `jose-jwk`.
+
+use jose_jwk::jose_jwa::{Algorithm as JwaAlgorithm, Signing};
+use jose_jwk::{Class, EcCurves, Jwk, Key, OkpCurves, Operations};
+
+use crate::algorithm::Algorithm;
+use crate::error::KeyError;
+use crate::key::VerifyingKey;
+
+impl VerifyingKey {
+    /// Builds a key from one JWK (JSON text).
+    ///
+    /// Public members are used; private members (`d`, `p`, ...) of an
+    /// asymmetric key are ignored: verification never needs them.
+    ///
+    /// # Errors
+    ///
+    /// Any [`KeyError`]: not a JWK, an unsupported `kty`/`crv`/`alg`, `use`
+    /// other than `sig`, `key_ops` without `verify`, invalid material.
+    pub fn from_jwk_str(json: &str) -> Result<Self, KeyError> {
+        let jwk: Jwk =
+            serde_json::from_str(json).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
+        Self::from_jose(&jwk)
+    }
+
+    /// Builds a key from one JWK as a JSON value.
+    ///
+    /// # Errors
+    ///
+    /// As [`VerifyingKey::from_jwk_str`].
+    pub fn from_jwk_value(value: serde_json::Value) -> Result<Self, KeyError> {
+        let jwk: Jwk =
+            serde_json::from_value(value).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
+        Self::from_jose(&jwk)
+    }
+
+    fn from_jose(jwk: &Jwk) -> Result<Self, KeyError> {
+        if matches!(jwk.prm.cls, Some(Class::Encryption)) {
+            return Err(KeyError::NotForSignatures);
+        }
+        if let Some(ops) = &jwk.prm.ops
+            && !ops.contains(&Operations::Verify)
+        {
+            return Err(KeyError::VerifyNotAllowed);
+        }
+        let alg = match &jwk.prm.alg {
+            None => None,
+            Some(JwaAlgorithm::Signing(signing)) => Some(algorithm(*signing)?),
+            Some(_) => return Err(KeyError::NotForSignatures),
+        };
+        let key = match &jwk.key {
+            Key::Oct(oct) => Self::hmac_any(&oct.k)?,
+            Key::Rsa(rsa) => Self::rsa(&rsa.n, &rsa.e)?,
+            Key::Ec(ec) => match ec.crv {
+                EcCurves::P256 => {
+                    let (x, y): (&[u8], &[u8]) = (&ec.x, &ec.y);
+                    if x.len() != 32 || y.len() != 32 {
+                        return Err(KeyError::InvalidKey(
+                            "P-256 coordinates must be 32 bytes each",
+                        ));
+                    }
+                    // Uncompressed SEC1: 0x04 || x || y.
+                    Self::p256(&[&[0x04][..], x, y].concat())?
+                }
+                _ => return Err(KeyError::UnsupportedCurve),
+            },
+            Key::Okp(okp) => match okp.crv {
+                OkpCurves::Ed25519 => Self::ed25519(&okp.x)?,
+                _ => return Err(KeyError::UnsupportedCurve),
+            },
+            _ => return Err(KeyError::UnsupportedKeyType),
+        };
+        let key = match &jwk.prm.kid {
+            Some(kid) => key.with_kid(kid.clone()),
+            None => key,
+        };
+        match alg {
+            Some(alg) => key.with_alg(alg),
+            None => Ok(key),
+        }
+    }
+}
+
+fn algorithm(signing: Signing) -> Result<Algorithm, KeyError> {
+    Ok(match signing {
+        Signing::Hs256 => Algorithm::HS256,
+        Signing::Hs384 => Algorithm::HS384,
+        Signing::Hs512 => Algorithm::HS512,
+        Signing::Rs256 => Algorithm::RS256,
+        Signing::Rs384 => Algorithm::RS384,
+        Signing::Rs512 => Algorithm::RS512,
+        Signing::Ps256 => Algorithm::PS256,
+        Signing::Ps384 => Algorithm::PS384,
+        Signing::Ps512 => Algorithm::PS512,
+        Signing::Es256 => Algorithm::ES256,
+        Signing::EdDsa => Algorithm::EdDSA,
+        _ => return Err(KeyError::AlgMismatch),
+    })
+}

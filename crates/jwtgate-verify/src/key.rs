@@ -1,0 +1,210 @@
+//! One verification key, bound to one key family (and maybe one algorithm).
+
+use std::fmt;
+
+use crate::algorithm::{Algorithm, KeyFamily};
+use crate::backend::{Active, Provider, RsaPadding};
+use crate::error::KeyError;
+
+type Hmac = <Active as Provider>::Hmac;
+type Rsa = <Active as Provider>::Rsa;
+type P256 = <Active as Provider>::P256;
+type Ed25519 = <Active as Provider>::Ed25519;
+
+/// A public key (or HMAC secret) parsed once into the crypto backend's
+/// ready-to-verify form.
+///
+/// A key verifies exactly one [`KeyFamily`], decided by its type: an RSA
+/// key can never be used as an HMAC secret, which is what makes the HS/RS
+/// key-confusion attack impossible to express. If the key was loaded with an
+/// `alg` (a JWK member, or [`VerifyingKey::with_alg`]) it verifies only that
+/// algorithm.
+///
+/// Construction validates everything that can be validated once: point on
+/// the curve, weak Ed25519 keys, RSA sizes (2048 to 8192 bits), HMAC secret
+/// length (at least the hash size), `use` and `key_ops`.
+pub struct VerifyingKey {
+    kid: Option<Box<str>>,
+    alg: Option<Algorithm>,
+    material: Material,
+}
+
+enum Material {
+    /// The length is kept to refuse an algorithm whose hash is longer than
+    /// the secret (RFC 7518 section 3.2).
+    /// Boxed: the three keyed HMAC states are several times larger than
+    /// any other variant.
+    Hmac(Box<Hmac>, usize),
+    Rsa(Rsa),
+    P256(P256),
+    Ed25519(Ed25519),
+}
+
+impl VerifyingKey {
+    /// An HMAC secret for one HS* algorithm.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::AlgMismatch`] if `alg` is not HS256/384/512, and
+    /// [`KeyError::BadKeySize`] if the secret is shorter than the hash
+    /// (32, 48 or 64 bytes): short secrets can be brute-forced offline from
+    /// a single token.
+    pub fn hmac(secret: &[u8], alg: Algorithm) -> Result<Self, KeyError> {
+        if alg.family() != KeyFamily::Hmac {
+            return Err(KeyError::AlgMismatch);
+        }
+        let key = Self::hmac_any(secret)?;
+        key.with_alg(alg)
+    }
+
+    /// An HMAC secret usable for every HS* algorithm its length allows.
+    pub(crate) fn hmac_any(secret: &[u8]) -> Result<Self, KeyError> {
+        let min = crate::algorithm::Hash::Sha256.output_len();
+        if secret.len() < min {
+            return Err(KeyError::BadKeySize(format!(
+                "HMAC secret of {} bytes (at least {min} required)",
+                secret.len()
+            )));
+        }
+        Ok(Self::new(Material::Hmac(
+            Box::new(Active::hmac_key(secret)?),
+            secret.len(),
+        )))
+    }
+
+    pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Result<Self, KeyError> {
+        Ok(Self::new(Material::Rsa(Active::rsa_key(n, e)?)))
+    }
+
+    pub(crate) fn p256(sec1: &[u8]) -> Result<Self, KeyError> {
+        Ok(Self::new(Material::P256(Active::p256_key(sec1)?)))
+    }
+
+    pub(crate) fn ed25519(x: &[u8]) -> Result<Self, KeyError> {
+        Ok(Self::new(Material::Ed25519(Active::ed25519_key(x)?)))
+    }
+
+    const fn new(material: Material) -> Self {
+        Self {
+            kid: None,
+            alg: None,
+            material,
+        }
+    }
+
+    /// Sets the key ID that tokens name in their `kid` header.
+    #[must_use]
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into().into_boxed_str());
+        self
+    }
+
+    /// Restricts the key to one algorithm.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::AlgMismatch`] if the algorithm is of another family, or
+    /// the key is already bound to a different algorithm;
+    /// [`KeyError::BadKeySize`] for an HMAC secret shorter than its hash.
+    pub fn with_alg(mut self, alg: Algorithm) -> Result<Self, KeyError> {
+        if alg.family() != self.family() || self.alg.is_some_and(|a| a != alg) {
+            return Err(KeyError::AlgMismatch);
+        }
+        if let Material::Hmac(_, len) = self.material {
+            let min = alg.hash().output_len();
+            if len < min {
+                return Err(KeyError::BadKeySize(format!(
+                    "{alg} needs a secret of at least {min} bytes, not {len}"
+                )));
+            }
+        }
+        self.alg = Some(alg);
+        Ok(self)
+    }
+
+    /// The key ID, if any.
+    #[must_use]
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The one algorithm this key is bound to, if it is bound.
+    #[must_use]
+    pub const fn alg(&self) -> Option<Algorithm> {
+        self.alg
+    }
+
+    /// The family of algorithms the key can verify.
+    #[must_use]
+    pub const fn family(&self) -> KeyFamily {
+        match self.material {
+            Material::Hmac(..) => KeyFamily::Hmac,
+            Material::Rsa(_) => KeyFamily::Rsa,
+            Material::P256(_) => KeyFamily::P256,
+            Material::Ed25519(_) => KeyFamily::Ed25519,
+        }
+    }
+
+    /// `true` if this key may verify a token signed with `alg`: same family,
+    /// the bound algorithm if there is one, and for HMAC a secret at least
+    /// as long as the hash.
+    #[must_use]
+    pub fn fits(&self, alg: Algorithm) -> bool {
+        let family = alg.family() == self.family() && self.alg.is_none_or(|a| a == alg);
+        match self.material {
+            Material::Hmac(_, len) => family && len >= alg.hash().output_len(),
+            _ => family,
+        }
+    }
+
+    /// Checks `signature` over `message`. Callers have already checked
+    /// [`VerifyingKey::fits`]; a key of the wrong family returns `false`.
+    pub(crate) fn verify_signature(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        if !self.fits(alg) {
+            return false;
+        }
+        let hash = alg.hash();
+        match (&self.material, alg) {
+            (Material::Hmac(key, _), _) => Active::verify_hmac(key, hash, message, signature),
+            (Material::Rsa(key), Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512) => {
+                Active::verify_rsa(key, RsaPadding::Pkcs1v15, hash, message, signature)
+            }
+            (Material::Rsa(key), _) => {
+                Active::verify_rsa(key, RsaPadding::Pss, hash, message, signature)
+            }
+            (Material::P256(key), _) => Active::verify_p256(key, message, signature),
+            (Material::Ed25519(key), _) => Active::verify_ed25519(key, message, signature),
+        }
+    }
+
+    /// A short description for logs: family, size, kid, alg. Never key bytes.
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.material {
+            Material::Hmac(_, len) => write!(f, "HMAC secret of {len} bytes")?,
+            Material::Rsa(key) => write!(f, "RSA-{}", Active::rsa_bits(key))?,
+            Material::P256(_) => f.write_str("P-256")?,
+            Material::Ed25519(_) => f.write_str("Ed25519")?,
+        }
+        if let Some(kid) = &self.kid {
+            write!(f, " kid={kid:?}")?;
+        }
+        if let Some(alg) = self.alg {
+            write!(f, " alg={alg}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Shows the key's type, size, kid and alg; never key material.
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VerifyingKey(")?;
+        self.describe(f)?;
+        f.write_str(")")
+    }
+}

@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod algorithm;
+mod backend;
+mod clock;
+mod error;
+mod jwk;
+mod key;
+mod key_set;
+pub mod manual;
+mod pem;
+mod policy;
+mod resolver;
+mod router;
+mod scratch;
+mod verified;
+mod verifier;
+
+pub use algorithm::{Algorithm, KeyFamily, UnknownAlgorithm};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{ConfigError, Error, KeyError};
+pub use jwtgate_parse::{Claims, Header, JsonStr, NumericDate, RawValue, StrList};
+pub use key::VerifyingKey;
+pub use key_set::{KeyOrigin, KeySet, MAX_CANDIDATE_KEYS, SkippedKey};
+pub use policy::{DEFAULT_LEEWAY, MAX_LEEWAY, MAX_TOKEN_BYTES_CEILING, VerifierBuilder};
+pub use resolver::{KeyQuery, KeyResolver};
+pub use router::IssuerRouter;
+pub use scratch::{SCRATCH_LEN, Scratch};
+pub use verified::Verified;
+pub use verifier::Verifier;

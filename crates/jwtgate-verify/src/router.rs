@@ -1,0 +1,104 @@
+//! Several issuers, each with its own keys and policy.
+
+use jwtgate_parse::{Limits, Token};
+
+use crate::error::Error;
+use crate::key_set::KeySet;
+use crate::policy::MAX_TOKEN_BYTES_CEILING;
+use crate::resolver::KeyResolver;
+use crate::scratch::Scratch;
+use crate::verified::Verified;
+use crate::verifier::{Verifier, observe};
+
+/// Routes each token to the verifier of the issuer it claims.
+///
+/// The unverified `iss` only *chooses* a verifier; that verifier then
+/// checks everything, `iss` included, with its own keys. A key of issuer B
+/// can therefore never verify a token that claims issuer A: the token is
+/// sent to A's verifier, which has none of B's keys.
+#[derive(Debug)]
+pub struct IssuerRouter<R = KeySet> {
+    routes: Vec<(Box<str>, Verifier<R>)>,
+}
+
+impl<R: KeyResolver> Default for IssuerRouter<R> {
+    fn default() -> Self {
+        Self { routes: Vec::new() }
+    }
+}
+
+impl<R: KeyResolver> IssuerRouter<R> {
+    /// An empty router.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends tokens claiming `issuer` to `verifier` (which must itself
+    /// accept that issuer, or every such token fails `invalid_issuer`).
+    #[must_use]
+    pub fn route(mut self, issuer: impl Into<String>, verifier: Verifier<R>) -> Self {
+        self.routes.push((issuer.into().into_boxed_str(), verifier));
+        self
+    }
+
+    /// Verifies `token` with the verifier of its claimed issuer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidIssuer`] if the token names no routed issuer (or its
+    /// `iss` cannot be read), otherwise whatever that verifier reports.
+    pub fn verify<'a>(
+        &self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        let outcome = self
+            .pick(token, scratch)
+            .and_then(|(verifier, parsed)| verifier.verify_parsed(token.len(), parsed));
+        observe(&outcome, token.len());
+        outcome
+    }
+
+    /// As [`IssuerRouter::verify`], with [`Verifier::verify_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`IssuerRouter::verify`].
+    pub async fn verify_async<'a>(
+        &self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        let outcome = match self.pick(token, scratch) {
+            Ok((verifier, parsed)) => verifier.verify_parsed_async(token.len(), parsed).await,
+            Err(e) => Err(e),
+        };
+        observe(&outcome, token.len());
+        outcome
+    }
+
+    /// Parses once (at the largest size any verifier may allow; the chosen
+    /// verifier then applies its own limit) and picks by unverified `iss`.
+    fn pick<'a>(
+        &self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<(&Verifier<R>, Token<'a>), Error> {
+        let limits = Limits::new().with_max_token_bytes(MAX_TOKEN_BYTES_CEILING);
+        let parsed = jwtgate_parse::parse_with(token.as_bytes(), scratch.bytes(), &limits)
+            .map_err(Error::from_parse)?;
+        let iss = parsed
+            .claims()
+            .ok()
+            .and_then(|c| c.iss())
+            .ok_or(Error::InvalidIssuer)?;
+        let verifier = self
+            .routes
+            .iter()
+            .find(|(issuer, _)| iss.eq_str(issuer))
+            .map(|(_, v)| v)
+            .ok_or(Error::InvalidIssuer)?;
+        Ok((verifier, parsed))
+    }
+}

@@ -1,0 +1,304 @@
+//! The verifier: parse, pin the algorithm, pick the key, check the
+//! signature, then the claims, in that order.
+
+use std::borrow::Cow;
+
+use jwtgate_parse::{Claims, Header, JsonStr, Limits, Token};
+
+use crate::algorithm::Algorithm;
+use crate::error::Error;
+use crate::key_set::KeySet;
+use crate::policy::{Policy, VerifierBuilder};
+use crate::resolver::{KeyQuery, KeyResolver};
+use crate::scratch::Scratch;
+use crate::verified::Verified;
+
+/// Verifies tokens against one issuer's keys and one policy.
+///
+/// Build it once ([`Verifier::builder`]) and share it (`Arc`) across
+/// requests. See the crate docs for an example and the
+/// [`manual`](crate::manual) for why each check is there.
+#[derive(Debug)]
+pub struct Verifier<R = KeySet> {
+    policy: Policy,
+    keys: R,
+}
+
+/// A parsed token whose algorithm and header passed the pre-crypto checks.
+#[derive(Clone, Copy)]
+pub(crate) struct Parsed<'a> {
+    token: Token<'a>,
+    alg: Algorithm,
+}
+
+impl Verifier<KeySet> {
+    /// Starts a verifier configuration.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+}
+
+impl<R: KeyResolver> Verifier<R> {
+    pub(crate) const fn new(policy: Policy, keys: R) -> Self {
+        Self { policy, keys }
+    }
+
+    /// The key source.
+    pub const fn keys(&self) -> &R {
+        &self.keys
+    }
+
+    /// The issuers this verifier accepts (`None`: issuer check switched off).
+    pub fn issuers(&self) -> Option<impl Iterator<Item = &str>> {
+        self.policy
+            .issuers
+            .as_ref()
+            .map(|list| list.iter().map(|s| &**s))
+    }
+
+    /// Verifies `token` with the keys the source has now.
+    ///
+    /// # Errors
+    ///
+    /// The first check the token fails, as an [`Error`] whose
+    /// [`code`](Error::code) is stable. Checks run in this order: size,
+    /// syntax, algorithm allow-list, `crit`/`b64`, key selection (`kid`,
+    /// family), signature, claim types, `exp`/`nbf`/`iat`/max age, `iss`,
+    /// `aud`, required claims, `typ`. Nothing about the claims is reported
+    /// for a token whose signature did not verify.
+    ///
+    /// # Panics
+    ///
+    /// Never.
+    pub fn verify<'a>(
+        &self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        let outcome = self
+            .parse(token, scratch)
+            .and_then(|parsed| self.verify_parsed(token.len(), parsed));
+        observe(&outcome, token.len());
+        outcome
+    }
+
+    /// Like [`Verifier::verify`], but when the keys in hand cannot serve
+    /// the token (unknown `kid`, or no keys yet) it asks the source to
+    /// refresh once and tries again. With a fixed [`KeySet`] this is the
+    /// same as `verify`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`], plus [`Error::KeySourceUnavailable`] if the
+    /// refresh failed.
+    pub async fn verify_async<'a>(
+        &self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        let outcome = match self.parse(token, scratch) {
+            Ok(parsed) => self.verify_parsed_async(token.len(), parsed).await,
+            Err(e) => Err(e),
+        };
+        observe(&outcome, token.len());
+        outcome
+    }
+
+    /// Size check and syntax: nothing about this verifier's policy yet.
+    fn parse<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Token<'a>, Error> {
+        if token.len() > self.policy.max_token_bytes {
+            return Err(Error::TokenTooLarge);
+        }
+        let limits = Limits::new().with_max_token_bytes(self.policy.max_token_bytes);
+        jwtgate_parse::parse_with(token.as_bytes(), scratch.bytes(), &limits)
+            .map_err(Error::from_parse)
+    }
+
+    /// Everything after parsing, with the keys in hand.
+    pub(crate) fn verify_parsed<'a>(
+        &self,
+        len: usize,
+        token: Token<'a>,
+    ) -> Result<Verified<'a>, Error> {
+        let parsed = self.admit(len, token)?;
+        let keys = self.keys.current()?;
+        self.finish(parsed, &keys)
+    }
+
+    /// Everything after parsing; refreshes the keys once if they cannot
+    /// serve the token.
+    pub(crate) async fn verify_parsed_async<'a>(
+        &self,
+        len: usize,
+        token: Token<'a>,
+    ) -> Result<Verified<'a>, Error> {
+        let parsed = self.admit(len, token)?;
+        // The key guard is dropped before the await below.
+        let first = self
+            .keys
+            .current()
+            .and_then(|keys| self.finish(parsed, &keys));
+        match first {
+            Err(Error::KeyNotFound | Error::KeySourceUnavailable(_)) => {
+                let mut buf = [0u8; 256];
+                let kid = token
+                    .header()
+                    .kid()
+                    .and_then(|k| k.unescape_into(&mut buf).ok());
+                self.keys
+                    .refresh(KeyQuery {
+                        kid,
+                        alg: parsed.alg,
+                    })
+                    .await?;
+                let keys = self.keys.current()?;
+                self.finish(parsed, &keys)
+            }
+            other => other,
+        }
+    }
+
+    /// The size limit, the algorithm allow-list and `crit`/`b64`: the
+    /// header checks that come before any key is touched.
+    fn admit<'a>(&self, len: usize, token: Token<'a>) -> Result<Parsed<'a>, Error> {
+        if len > self.policy.max_token_bytes {
+            return Err(Error::TokenTooLarge);
+        }
+        let header = token.header();
+        let alg = algorithm(header.alg()).ok_or(Error::UnsupportedAlg)?;
+        if !self.policy.algorithms.contains(&alg) {
+            return Err(Error::UnsupportedAlg);
+        }
+        // Nothing in `crit` is understood (RFC 7515 4.1.11), and `b64`
+        // changes what the signature covers (RFC 7797): both refuse.
+        if header.crit().is_some() || header.b64().is_some() {
+            return Err(Error::UnsupportedCrit);
+        }
+        Ok(Parsed { token, alg })
+    }
+
+    /// Key selection, signature, then claims.
+    fn finish<'a>(&self, parsed: Parsed<'a>, keys: &KeySet) -> Result<Verified<'a>, Error> {
+        let Parsed { token, alg } = parsed;
+        let header = *token.header();
+        let mut kid_buf = [0u8; 256];
+        let kid = match header.kid() {
+            Some(kid) => Some(
+                kid.unescape_into(&mut kid_buf)
+                    .map_err(|_| Error::KeyNotFound)?,
+            ),
+            None => None,
+        };
+        let mut candidates = keys.candidates(kid, alg)?;
+        let verified = candidates
+            .any(|key| key.verify_signature(alg, token.signing_input(), token.signature()));
+        if !verified {
+            return Err(Error::BadSignature);
+        }
+        // Only now may anything about the claims be reported.
+        let claims = token.claims().map_err(Error::from_parse)?;
+        self.check_claims(&claims, &header)?;
+        Ok(Verified::new(alg, header, claims))
+    }
+
+    fn check_claims(&self, claims: &Claims<'_>, header: &Header<'_>) -> Result<(), Error> {
+        let p = &self.policy;
+        let now = p.clock.now();
+        let exp = claims
+            .exp()
+            .ok_or(Error::MissingClaim(Cow::Borrowed("exp")))?;
+        // RFC 7519 4.1.4: the current time must be before exp. Fractions
+        // round toward rejection: exp down, nbf and iat up.
+        if now >= exp.floor().saturating_add(p.leeway) {
+            return Err(Error::Expired);
+        }
+        if let Some(nbf) = claims.nbf()
+            && now < nbf.ceil().saturating_sub(p.leeway)
+        {
+            return Err(Error::NotYetValid);
+        }
+        if let Some(iat) = claims.iat()
+            && iat.ceil() > now.saturating_add(p.leeway)
+        {
+            return Err(Error::IssuedInFuture);
+        }
+        if let Some(max_age) = p.max_age {
+            let iat = claims
+                .iat()
+                .ok_or(Error::MissingClaim(Cow::Borrowed("iat")))?;
+            if now.saturating_sub(iat.floor()) > max_age.saturating_add(p.leeway) {
+                return Err(Error::Expired);
+            }
+        }
+        if let Some(issuers) = &p.issuers {
+            let iss = claims
+                .iss()
+                .ok_or(Error::MissingClaim(Cow::Borrowed("iss")))?;
+            if !issuers.iter().any(|i| iss.eq_str(i)) {
+                return Err(Error::InvalidIssuer);
+            }
+        }
+        if let Some(audiences) = &p.audiences {
+            let aud = claims
+                .aud()
+                .ok_or(Error::MissingClaim(Cow::Borrowed("aud")))?;
+            if !aud
+                .iter()
+                .any(|a| audiences.iter().any(|want| a.eq_str(want)))
+            {
+                return Err(Error::InvalidAudience);
+            }
+        }
+        for name in &p.required {
+            if claims.get(name).is_none_or(|v| v.is_null()) {
+                return Err(Error::MissingClaim(name.clone()));
+            }
+        }
+        if let Some(want) = &p.typ {
+            let typ = header.typ().ok_or(Error::InvalidTyp)?;
+            if !typ_matches(typ, want) {
+                return Err(Error::InvalidTyp);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The header `alg` as an [`Algorithm`], comparing the unescaped value.
+fn algorithm(alg: JsonStr<'_>) -> Option<Algorithm> {
+    let mut buf = [0u8; 8];
+    let name = match alg.as_str() {
+        Some(plain) => plain,
+        None => alg.unescape_into(&mut buf).ok()?,
+    };
+    Algorithm::from_name(name)
+}
+
+/// RFC 7515 4.1.9: media types compare case-insensitively, and the
+/// `application/` prefix is recommended to be omitted, so `JWT`,
+/// `jwt` and `application/jwt` are the same type.
+fn typ_matches(typ: JsonStr<'_>, want: &str) -> bool {
+    const PREFIX: &str = "application/";
+    fn bare(s: &str) -> &str {
+        match s.get(..PREFIX.len()) {
+            Some(p) if p.eq_ignore_ascii_case(PREFIX) => s.get(PREFIX.len()..).unwrap_or_default(),
+            _ => s,
+        }
+    }
+    let mut buf = [0u8; 128];
+    let Ok(typ) = typ.unescape_into(&mut buf) else {
+        return false;
+    };
+    bare(typ).eq_ignore_ascii_case(bare(want))
+}
+
+/// One tracing event per decision: code, alg and kid, never the token.
+pub(crate) fn observe(outcome: &Result<Verified<'_>, Error>, len: usize) {
+    match outcome {
+        // Field expressions are evaluated only when the event is enabled.
+        Ok(v) => {
+            tracing::debug!(alg = %v.alg(), kid = ?v.kid(), iss = ?v.claims().iss(), "token accepted")
+        }
+        Err(e) => tracing::info!(code = e.code(), bytes = len, "token rejected: {e}"),
+    }
+}
