@@ -2,13 +2,7 @@
 //! mint` are standard: an independent implementation (jsonwebtoken, with its
 //! pure-Rust backend) verifies them from the files, for every algorithm.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
 
 use std::path::Path;
 
@@ -46,17 +40,9 @@ fn decoding_keys(written: &keygen::Written, alg: Alg) -> Vec<(&'static str, Deco
     };
     // The JWKS must list the same key under the same kid.
     let jwks = read_json(written.jwks.as_ref().unwrap());
-    let listed = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == written.kid.as_str())
-        .unwrap();
+    let listed = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == written.kid.as_str()).unwrap();
     assert_eq!(listed, &read_json(public_jwk));
-    vec![
-        ("public JWK", DecodingKey::from_jwk(&jwk).unwrap()),
-        ("public PEM", from_pem),
-    ]
+    vec![("public JWK", DecodingKey::from_jwk(&jwk).unwrap()), ("public PEM", from_pem)]
 }
 
 fn mint_for(written: &keygen::Written) -> String {
@@ -85,22 +71,15 @@ fn validation(alg: Alg) -> Validation {
 fn every_algorithm_round_trips_through_jsonwebtoken() {
     let dir = tempfile::tempdir().unwrap();
     for alg in Alg::ALL {
-        let req = keygen::Request {
-            alg,
-            bits: None,
-            kid: None,
-            out: dir.path().to_path_buf(),
-            force: false,
-        };
+        let req = keygen::Request { alg, bits: None, kid: None, out: dir.path().to_path_buf(), force: false };
         let written = keygen::run(&req).unwrap_or_else(|e| panic!("keygen {alg}: {e}"));
         let token = mint_for(&written);
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), Some(written.kid.as_str()), "{alg}");
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         for (source, key) in decoding_keys(&written, alg) {
-            let data = decode::<Value>(&token, &key, &validation(alg)).unwrap_or_else(|e| {
-                panic!("jsonwebtoken rejected an xtask {alg} token with the {source}: {e}")
-            });
+            let data = decode::<Value>(&token, &key, &validation(alg))
+                .unwrap_or_else(|e| panic!("jsonwebtoken rejected an xtask {alg} token with the {source}: {e}"));
             assert_eq!(data.claims["sub"], "user-1");
             assert_eq!(data.claims["scope"], "read");
         }
@@ -125,10 +104,7 @@ fn a_token_does_not_verify_with_another_key_of_the_same_algorithm() {
         let other = make(&format!("{alg}-b"));
         let token = mint_for(&signer);
         for (source, key) in decoding_keys(&other, alg) {
-            assert!(
-                decode::<Value>(&token, &key, &validation(alg)).is_err(),
-                "{alg} verified with another {source}"
-            );
+            assert!(decode::<Value>(&token, &key, &validation(alg)).is_err(), "{alg} verified with another {source}");
         }
     }
 }
@@ -146,11 +122,7 @@ fn rsa_sizes_and_rsa_tokens_from_larger_keys() {
     .unwrap();
     let token = mint_for(&written);
     let signature = token.rsplit('.').next().unwrap();
-    assert_eq!(
-        signature.len(),
-        512,
-        "3072-bit signature is 384 bytes = 512 base64url chars"
-    );
+    assert_eq!(signature.len(), 512, "3072-bit signature is 384 bytes = 512 base64url chars");
     for (_, key) in decoding_keys(&written, Alg::PS512) {
         decode::<Value>(&token, &key, &validation(Alg::PS512)).unwrap();
     }

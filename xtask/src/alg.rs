@@ -7,10 +7,7 @@ use crate::error::Error;
 
 /// A JWS `alg` value (RFC 7518 section 3.1, RFC 8037 for EdDSA).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(
-    clippy::upper_case_acronyms,
-    reason = "variants are spelled as the registered alg names"
-)]
+#[allow(clippy::upper_case_acronyms, reason = "variants are spelled as the registered alg names")]
 pub enum Alg {
     /// HMAC with SHA-256.
     HS256,
@@ -151,15 +148,9 @@ impl FromStr for Alg {
 
     /// Exact, case-sensitive match on the registered name.
     fn from_str(s: &str) -> Result<Self, Error> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|a| a.name()).collect();
-                Error::msg(format!(
-                    "unknown algorithm {s:?}; expected one of {}",
-                    names.join(", ")
-                ))
-            })
+        Self::ALL.into_iter().find(|a| a.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|a| a.name()).collect();
+            Error::msg(format!("unknown algorithm {s:?}; expected one of {}", names.join(", ")))
+        })
     }
 }

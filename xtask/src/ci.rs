@@ -16,31 +16,29 @@ fn cargo(root: &Path, args: &[&str]) -> Command {
 }
 
 fn run(mut cmd: Command, what: &str) -> Result<()> {
-    let status = cmd
-        .status()
-        .map_err(|e| Error::msg(format!("{what}: cannot start: {e}")))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(Error::msg(format!("{what} failed ({status})")))
-    }
+    let status = cmd.status().map_err(|e| Error::msg(format!("{what}: cannot start: {e}")))?;
+    if status.success() { Ok(()) } else { Err(Error::msg(format!("{what} failed ({status})"))) }
 }
 
-/// Every test the project has: all targets of every member, then the doc
-/// tests (which `--all-targets` does not include).
+/// Every test the project has: all targets of every member, the doc
+/// tests (which `--all-targets` does not include), the verifier's suite
+/// again on the aws-lc-rs backend, and the backend differential tests
+/// (both backends compiled together).
 ///
 /// # Errors
 ///
 /// If any test fails.
 pub(crate) fn test(root: &Path) -> Result<()> {
-    run(
-        cargo(root, &["test", "--workspace", "--all-targets"]),
-        "cargo test --workspace --all-targets",
-    )?;
-    run(
-        cargo(root, &["test", "--workspace", "--doc"]),
-        "cargo test --workspace --doc",
-    )
+    let runs: [&[&str]; 4] = [
+        &["test", "--workspace", "--all-targets"],
+        &["test", "--workspace", "--doc"],
+        &["test", "-p", "jwtgate-verify", "--no-default-features", "--features", "aws-lc-rs", "--all-targets"],
+        &["test", "-p", "jwtgate-verify", "--features", "aws-lc-rs", "--lib"],
+    ];
+    for args in runs {
+        run(cargo(root, args), &format!("cargo {}", args.join(" ")))?;
+    }
+    Ok(())
 }
 
 /// The CI pipeline, one timed step after another; stops at the first failure.
@@ -50,28 +48,8 @@ pub(crate) fn test(root: &Path) -> Result<()> {
 /// If any step fails.
 pub(crate) fn ci(root: &Path) -> Result<()> {
     let steps: [(&str, &dyn Fn() -> Result<()>); 7] = [
-        ("fmt", &|| {
-            run(
-                cargo(root, &["fmt", "--all", "--check"]),
-                "cargo fmt --check",
-            )
-        }),
-        ("clippy", &|| {
-            run(
-                cargo(
-                    root,
-                    &[
-                        "clippy",
-                        "--workspace",
-                        "--all-targets",
-                        "--",
-                        "-D",
-                        "warnings",
-                    ],
-                ),
-                "cargo clippy",
-            )
-        }),
+        ("fmt", &|| run(cargo(root, &["fmt", "--all", "--check"]), "cargo fmt --check")),
+        ("clippy", &|| clippy(root)),
         ("no_std", &|| no_std_check(root)),
         ("deny", &|| deny(root)),
         ("test", &|| test(root)),
@@ -92,19 +70,37 @@ pub(crate) fn ci(root: &Path) -> Result<()> {
             }
         }
     }
-    println!(
-        "==> ci: all steps passed in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("==> ci: all steps passed in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Clippy on the workspace, and on the verifier with each backend choice.
+fn clippy(root: &Path) -> Result<()> {
+    let runs: [&[&str]; 3] = [
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "-p",
+            "jwtgate-verify",
+            "--all-targets",
+            "--no-default-features",
+            "--features",
+            "aws-lc-rs",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &["clippy", "-p", "jwtgate-verify", "--all-targets", "--features", "aws-lc-rs", "--", "-D", "warnings"],
+    ];
+    for args in runs {
+        run(cargo(root, args), &format!("cargo {}", args.join(" ")))?;
+    }
     Ok(())
 }
 
 /// Seconds per fuzz target: `$FUZZ_SECONDS`, else 30.
 pub(crate) fn fuzz_seconds() -> u64 {
-    std::env::var("FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30)
+    std::env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30)
 }
 
 /// Builds the `#![no_std]` staticlib in crates/jwtgate-parse/no-std-check,
@@ -124,27 +120,14 @@ fn no_std_check(root: &Path) -> Result<()> {
 /// reported as skipped rather than silently passed, and any advisory found
 /// with a database present still fails the build.
 fn deny(root: &Path) -> Result<()> {
-    let version = cargo(root, &["deny", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    let version = cargo(root, &["deny", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
     if !version.is_ok_and(|s| s.success()) {
         return Err(Error::msg(format!(
             "cargo-deny is not installed: cargo install --locked cargo-deny --version {CARGO_DENY_VERSION}"
         )));
     }
     run(
-        cargo(
-            root,
-            &[
-                "deny",
-                "--all-features",
-                "check",
-                "bans",
-                "licenses",
-                "sources",
-            ],
-        ),
+        cargo(root, &["deny", "--all-features", "check", "bans", "licenses", "sources"]),
         "cargo deny (bans, licenses, sources)",
     )?;
 
@@ -156,22 +139,16 @@ fn deny(root: &Path) -> Result<()> {
         eprint!("{stderr}");
         return Ok(());
     }
-    let unreachable = [
-        "failed to fetch",
-        "failed to open advisory database",
-        "Couldn't resolve host",
-        "failed to clone",
-    ]
-    .iter()
-    .any(|needle| stderr.contains(needle))
-        && !stderr.contains("error[vulnerability]")
-        && !stderr.contains("error[unmaintained]")
-        && !stderr.contains("error[unsound]")
-        && !stderr.contains("error[yanked]");
+    let unreachable =
+        ["failed to fetch", "failed to open advisory database", "Couldn't resolve host", "failed to clone"]
+            .iter()
+            .any(|needle| stderr.contains(needle))
+            && !stderr.contains("error[vulnerability]")
+            && !stderr.contains("error[unmaintained]")
+            && !stderr.contains("error[unsound]")
+            && !stderr.contains("error[yanked]");
     if unreachable {
-        println!(
-            "==> advisories: SKIPPED, the RustSec advisory database could not be fetched (no network to it here)"
-        );
+        println!("==> advisories: SKIPPED, the RustSec advisory database could not be fetched (no network to it here)");
         Ok(())
     } else {
         eprint!("{stderr}");

@@ -23,17 +23,8 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         std::fs::remove_dir_all(&dir).context(|| format!("cannot clear {}", dir.display()))?;
     }
     println!("jwtgate demo\n");
-    println!(
-        "1. The issuer makes an ES256 key pair (cargo xtask keygen --alg ES256 --out {}):",
-        dir.display()
-    );
-    let es = keygen::run(&keygen::Request {
-        alg: Alg::ES256,
-        bits: None,
-        kid: None,
-        out: dir.clone(),
-        force: false,
-    })?;
+    println!("1. The issuer makes an ES256 key pair (cargo xtask keygen --alg ES256 --out {}):", dir.display());
+    let es = keygen::run(&keygen::Request { alg: Alg::ES256, bits: None, kid: None, out: dir.clone(), force: false })?;
     println!("{}\n", indent(&keygen::describe(&es, Alg::ES256, &dir)));
 
     let request = |key: &keygen::Written| mint::Request {
@@ -47,19 +38,12 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         ..mint::Request::default()
     };
     let token = mint::run(&request(&es))?;
-    println!(
-        "2. It signs an access token for the orders API (cargo xtask mint ...):\n   {token}\n"
-    );
+    println!("2. It signs an access token for the orders API (cargo xtask mint ...):\n   {token}\n");
 
     println!("3. The orders API loads the issuer's JWKS once and verifies the token:");
-    let jwks_path = es
-        .jwks
-        .clone()
-        .ok_or_else(|| Error::msg("keygen wrote no JWKS"))?;
-    let jwks = std::fs::read_to_string(&jwks_path)
-        .context(|| format!("cannot read {}", jwks_path.display()))?;
-    let keys = KeySet::from_jwks_str(&jwks, KeyOrigin::Remote)
-        .map_err(|e| Error::msg(format!("JWKS: {e}")))?;
+    let jwks_path = es.jwks.clone().ok_or_else(|| Error::msg("keygen wrote no JWKS"))?;
+    let jwks = std::fs::read_to_string(&jwks_path).context(|| format!("cannot read {}", jwks_path.display()))?;
+    let keys = KeySet::from_jwks_str(&jwks, KeyOrigin::Remote).map_err(|e| Error::msg(format!("JWKS: {e}")))?;
     let verifier = Verifier::builder()
         .issuer(ISS)
         .audience(AUD)
@@ -68,38 +52,19 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         .build(keys)
         .map_err(|e| Error::msg(format!("verifier: {e}")))?;
     let mut scratch = Scratch::new();
-    let verified = verifier
-        .verify(&token, &mut scratch)
-        .map_err(|e| Error::msg(format!("verification failed: {e}")))?;
+    let verified =
+        verifier.verify(&token, &mut scratch).map_err(|e| Error::msg(format!("verification failed: {e}")))?;
     let c = verified.claims();
-    let aud: Vec<String> = c
-        .aud()
-        .map(|a| a.iter().map(|s| s.to_string()).collect())
-        .unwrap_or_default();
-    println!(
-        "   accepted: alg={} kid={}",
-        verified.alg(),
-        show(verified.kid())
-    );
-    println!(
-        "   iss={} sub={} aud=[{}]",
-        show(c.iss()),
-        show(c.sub()),
-        aud.join(", ")
-    );
+    let aud: Vec<String> = c.aud().map(|a| a.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+    println!("   accepted: alg={} kid={}", verified.alg(), show(verified.kid()));
+    println!("   iss={} sub={} aud=[{}]", show(c.iss()), show(c.sub()), aud.join(", "));
     println!(
         "   scope={} client_id={}",
-        c.scope()
-            .and_then(|s| s.iter().next())
-            .map_or("-".into(), |s| s.to_string()),
+        c.scope().and_then(|s| s.iter().next()).map_or("-".into(), |s| s.to_string()),
         show(c.client_id())
     );
     if let (Some(iat), Some(exp)) = (c.iat(), c.exp()) {
-        println!(
-            "   lifetime {}s (exp {})\n",
-            exp.floor() - iat.floor(),
-            exp.floor()
-        );
+        println!("   lifetime {}s (exp {})\n", exp.floor() - iat.floor(), exp.floor());
     }
 
     println!("4. And refuses, with a stable code, tokens that are wrong or hostile:");
@@ -110,57 +75,15 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     );
     let confusion = hmac_with_public_jwks(&dir, &jwks, Some(es.kid.as_str()))?;
     let cases: Vec<(&str, String)> = vec![
-        (
-            "expired an hour ago",
-            mint::run(&mint::Request {
-                ttl: "-1h".to_owned(),
-                ..request(&es)
-            })?,
-        ),
-        (
-            "for another audience",
-            mint::run(&mint::Request {
-                aud: vec!["billing-api".to_owned()],
-                ..request(&es)
-            })?,
-        ),
-        (
-            "from another issuer",
-            mint::run(&mint::Request {
-                iss: "https://evil.example".to_owned(),
-                ..request(&es)
-            })?,
-        ),
-        (
-            "claims edited after signing",
-            format!(
-                "{head}.{forged_payload}.{}",
-                token.rsplit('.').next().unwrap_or("")
-            ),
-        ),
-        (
-            "alg none, no signature",
-            format!("{}.{payload}.", b64(r#"{"alg":"none"}"#)),
-        ),
+        ("expired an hour ago", mint::run(&mint::Request { ttl: "-1h".to_owned(), ..request(&es) })?),
+        ("for another audience", mint::run(&mint::Request { aud: vec!["billing-api".to_owned()], ..request(&es) })?),
+        ("from another issuer", mint::run(&mint::Request { iss: "https://evil.example".to_owned(), ..request(&es) })?),
+        ("claims edited after signing", format!("{head}.{forged_payload}.{}", token.rsplit('.').next().unwrap_or(""))),
+        ("alg none, no signature", format!("{}.{payload}.", b64(r#"{"alg":"none"}"#))),
         ("HS256 'signed' with the public JWKS", confusion),
-        (
-            "unknown kid",
-            mint::run(&mint::Request {
-                kid: Some("rotated-away".to_owned()),
-                ..request(&es)
-            })?,
-        ),
-        (
-            "duplicate sub claim",
-            format!("{head}.{}.c2ln", b64(r#"{"sub":"alice","sub":"admin"}"#)),
-        ),
-        (
-            "an ID token (typ JWT)",
-            mint::run(&mint::Request {
-                typ: "JWT".to_owned(),
-                ..request(&es)
-            })?,
-        ),
+        ("unknown kid", mint::run(&mint::Request { kid: Some("rotated-away".to_owned()), ..request(&es) })?),
+        ("duplicate sub claim", format!("{head}.{}.c2ln", b64(r#"{"sub":"alice","sub":"admin"}"#))),
+        ("an ID token (typ JWT)", mint::run(&mint::Request { typ: "JWT".to_owned(), ..request(&es) })?),
         ("encrypted token (JWE)", "a.b.c.d.e".to_owned()),
     ];
     for (what, bad) in cases {
@@ -179,11 +102,9 @@ pub(crate) fn run(root: &Path) -> Result<()> {
 fn hmac_with_public_jwks(dir: &Path, jwks: &str, kid: Option<&str>) -> Result<String> {
     let forged = dir.join("attacker-hmac.json");
     let jwk = serde_json::json!({ "kty": "oct", "k": b64(jwks.as_bytes()), "alg": "HS256" });
-    std::fs::write(&forged, jwk.to_string())
-        .context(|| format!("cannot write {}", forged.display()))?;
+    std::fs::write(&forged, jwk.to_string()).context(|| format!("cannot write {}", forged.display()))?;
     let header = serde_json::json!({ "alg": "HS256", "typ": "at+jwt", "kid": kid });
-    let payload =
-        serde_json::json!({ "iss": ISS, "aud": AUD, "sub": "admin", "exp": 9_999_999_999_i64 });
+    let payload = serde_json::json!({ "iss": ISS, "aud": AUD, "sub": "admin", "exp": 9_999_999_999_i64 });
     mint::sign_raw(&forged, &header.to_string(), &payload.to_string())
 }
 
@@ -192,8 +113,5 @@ fn show(s: Option<jwtgate_verify::JsonStr<'_>>) -> String {
 }
 
 fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("   {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().map(|l| format!("   {l}")).collect::<Vec<_>>().join("\n")
 }

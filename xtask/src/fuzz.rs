@@ -19,32 +19,19 @@ fn fuzz_command(root: &Path) -> Command {
     let has_nightly = Command::new("rustup")
         .args(["toolchain", "list"])
         .output()
-        .is_ok_and(|out| {
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .any(|l| l.starts_with("nightly"))
-        });
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).lines().any(|l| l.starts_with("nightly")));
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root.join("fuzz"));
     if has_nightly {
         println!("==> fuzz: using the nightly toolchain");
         cmd.arg("+nightly").arg("fuzz");
     } else {
-        println!(
-            "==> fuzz: no nightly toolchain; using stable with RUSTC_BOOTSTRAP=1 and no sanitizer"
-        );
+        println!("==> fuzz: no nightly toolchain; using stable with RUSTC_BOOTSTRAP=1 and no sanitizer");
         cmd.env("RUSTC_BOOTSTRAP", "1").arg("fuzz");
     }
     // Cargo's own variables from the outer `cargo xtask` would point the
     // inner build at the main workspace's toolchain and target dir.
-    for var in [
-        "CARGO",
-        "CARGO_MANIFEST_DIR",
-        "CARGO_PKG_NAME",
-        "RUSTUP_TOOLCHAIN",
-        "RUSTC",
-        "CARGO_TARGET_DIR",
-    ] {
+    for var in ["CARGO", "CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "RUSTUP_TOOLCHAIN", "RUSTC", "CARGO_TARGET_DIR"] {
         cmd.env_remove(var);
     }
     cmd
@@ -58,10 +45,7 @@ fn fuzz_command(root: &Path) -> Command {
 /// If cargo-fuzz is missing, a target fails to build, or a target finds a
 /// crash (its input is then in fuzz/artifacts/TARGET/).
 pub(crate) fn run(root: &Path, target: Option<&str>, seconds: u64) -> Result<()> {
-    let fuzz_installed = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let fuzz_installed = Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
     if !fuzz_installed {
         return Err(Error::msg(format!(
             "cargo-fuzz is not installed: cargo install --locked cargo-fuzz --version {CARGO_FUZZ_VERSION}"
@@ -70,17 +54,13 @@ pub(crate) fn run(root: &Path, target: Option<&str>, seconds: u64) -> Result<()>
     let targets: Vec<&str> = match target {
         Some(t) if TARGETS.contains(&t) => vec![t],
         Some(t) => {
-            return Err(Error::msg(format!(
-                "unknown fuzz target {t:?}; targets: {}",
-                TARGETS.join(", ")
-            )));
+            return Err(Error::msg(format!("unknown fuzz target {t:?}; targets: {}", TARGETS.join(", "))));
         }
         None => TARGETS.to_vec(),
     };
     for target in targets {
         let work = root.join("target/fuzz-corpus").join(target);
-        std::fs::create_dir_all(&work)
-            .map_err(|e| Error::msg(format!("cannot create {}: {e}", work.display())))?;
+        std::fs::create_dir_all(&work).map_err(|e| Error::msg(format!("cannot create {}: {e}", work.display())))?;
         let seeds = root.join("fuzz/corpus").join(target);
         let mut cmd = fuzz_command(root);
         cmd.arg("run");
@@ -94,9 +74,7 @@ pub(crate) fn run(root: &Path, target: Option<&str>, seconds: u64) -> Result<()>
             "-print_final_stats=1",
         ]);
         println!("==> fuzz {target} for {seconds}s");
-        let status = cmd
-            .status()
-            .map_err(|e| Error::msg(format!("cannot run cargo fuzz: {e}")))?;
+        let status = cmd.status().map_err(|e| Error::msg(format!("cannot run cargo fuzz: {e}")))?;
         if !status.success() {
             return Err(Error::msg(format!(
                 "fuzz target {target} failed ({status}); the crashing input is in fuzz/artifacts/{target}/"

@@ -21,9 +21,7 @@ pub fn b64(bytes: impl AsRef<[u8]>) -> String {
 /// If the member is missing, not a string, or not unpadded base64url.
 pub fn member_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>> {
     let text = member_str(jwk, name)?;
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .context(|| format!("JWK member {name:?} is not base64url"))
+    URL_SAFE_NO_PAD.decode(text).context(|| format!("JWK member {name:?} is not base64url"))
 }
 
 /// A string member of a JWK.
@@ -42,10 +40,7 @@ pub fn member_str<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<&'a str
 /// Big-endian integer bytes without leading zeros, as RFC 7518 section
 /// 6.3.1 requires for RSA members.
 pub fn minimal(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|&b| b != 0)
-        .unwrap_or(bytes.len().saturating_sub(1));
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
     bytes.get(start..).unwrap_or(bytes)
 }
 
@@ -67,10 +62,7 @@ pub fn thumbprint(jwk: &Map<String, Value>) -> Result<String> {
     // is exactly the canonical form RFC 7638 section 3 asks for.
     let mut canonical = Map::new();
     for &name in required {
-        canonical.insert(
-            name.to_owned(),
-            Value::String(member_str(jwk, name)?.to_owned()),
-        );
+        canonical.insert(name.to_owned(), Value::String(member_str(jwk, name)?.to_owned()));
     }
     let text = Value::Object(canonical).to_string();
     Ok(b64(Sha256::digest(text.as_bytes())))
@@ -82,14 +74,10 @@ pub fn thumbprint(jwk: &Map<String, Value>) -> Result<String> {
 ///
 /// If the file cannot be read or is not a JSON object.
 pub fn read_object(path: &Path) -> Result<Map<String, Value>> {
-    let text =
-        std::fs::read_to_string(path).context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).context(|| format!("cannot read {}", path.display()))?;
     match serde_json::from_str(&text).context(|| format!("{} is not valid JSON", path.display()))? {
         Value::Object(map) => Ok(map),
-        _ => Err(Error::msg(format!(
-            "{} must contain a JSON object",
-            path.display()
-        ))),
+        _ => Err(Error::msg(format!("{} must contain a JSON object", path.display()))),
     }
 }
 
@@ -105,10 +93,7 @@ pub fn append_to_jwks(path: &Path, key: Map<String, Value>, replace: bool) -> Re
         match doc.remove("keys") {
             Some(Value::Array(keys)) => keys,
             _ => {
-                return Err(Error::msg(format!(
-                    "{} is not a JWKS: no \"keys\" array",
-                    path.display()
-                )));
+                return Err(Error::msg(format!("{} is not a JWKS: no \"keys\" array", path.display())));
             }
         }
     } else {
@@ -137,8 +122,7 @@ pub fn append_to_jwks(path: &Path, key: Map<String, Value>, replace: bool) -> Re
 ///
 /// On any I/O failure.
 pub fn write_json(path: &Path, value: &Value, secret: bool) -> Result<()> {
-    let mut text =
-        serde_json::to_string_pretty(value).context(|| "cannot encode JSON".to_owned())?;
+    let mut text = serde_json::to_string_pretty(value).context(|| "cannot encode JSON".to_owned())?;
     text.push('\n');
     write_file(path, text.as_bytes(), secret)
 }
@@ -159,13 +143,9 @@ pub fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
     }
     #[cfg(not(unix))]
     let _ = secret;
-    let mut file = options
-        .open(&tmp)
-        .context(|| format!("cannot write {}", tmp.display()))?;
-    std::io::Write::write_all(&mut file, bytes)
-        .context(|| format!("cannot write {}", tmp.display()))?;
-    file.sync_all()
-        .context(|| format!("cannot write {}", tmp.display()))?;
+    let mut file = options.open(&tmp).context(|| format!("cannot write {}", tmp.display()))?;
+    std::io::Write::write_all(&mut file, bytes).context(|| format!("cannot write {}", tmp.display()))?;
+    file.sync_all().context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).context(|| format!("cannot write {}", path.display()))
 }
 
@@ -183,13 +163,8 @@ mod tests {
             "alg": "RS256",
             "kid": "2011-04-29"
         });
-        let Value::Object(jwk) = jwk else {
-            unreachable!()
-        };
-        assert_eq!(
-            thumbprint(&jwk).unwrap(),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
+        let Value::Object(jwk) = jwk else { unreachable!() };
+        assert_eq!(thumbprint(&jwk).unwrap(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     }
 
     #[test]

@@ -49,16 +49,13 @@ impl PrivateKey {
     /// with a non-RSA algorithm, or if the OS RNG fails.
     pub fn generate(alg: Alg, rsa_bits: Option<usize>) -> Result<Self> {
         if !alg.is_rsa() && rsa_bits.is_some() {
-            return Err(Error::msg(format!(
-                "--bits applies to RSA algorithms only, not {alg}"
-            )));
+            return Err(Error::msg(format!("--bits applies to RSA algorithms only, not {alg}")));
         }
         let material = match alg.family() {
             Family::Hmac(hash) => {
                 // RFC 7518 section 3.2: a key of at least the hash size.
                 let mut secret = vec![0u8; hash.output_len()];
-                getrandom::fill(&mut secret)
-                    .context(|| "OS random number generator failed".to_owned())?;
+                getrandom::fill(&mut secret).context(|| "OS random number generator failed".to_owned())?;
                 Material::Hmac(secret)
             }
             Family::RsaPkcs1(_) | Family::RsaPss(_) => {
@@ -68,8 +65,7 @@ impl PrivateKey {
                         "RSA keys must be 2048, 3072 or 4096 bits, not {bits} (smaller keys are unsafe and refused)"
                     )));
                 }
-                let key = RsaPrivateKey::new(&mut os_rng(), bits)
-                    .context(|| "RSA key generation failed".to_owned())?;
+                let key = RsaPrivateKey::new(&mut os_rng(), bits).context(|| "RSA key generation failed".to_owned())?;
                 Material::Rsa(Box::new(key))
             }
             Family::P256 => {
@@ -78,9 +74,7 @@ impl PrivateKey {
                     .context(|| "OS random number generator failed".to_owned())?;
                 Material::P256(key)
             }
-            Family::Ed25519 => {
-                Material::Ed25519(ed25519_dalek::SigningKey::generate(&mut os_rng()))
-            }
+            Family::Ed25519 => Material::Ed25519(ed25519_dalek::SigningKey::generate(&mut os_rng())),
         };
         Ok(Self { alg, material })
     }
@@ -112,10 +106,7 @@ impl PrivateKey {
         };
         let kty = member_str(jwk, "kty")?;
         if kty != alg.kty() {
-            return Err(Error::msg(format!(
-                "{alg} needs a {} key, but the JWK has kty {kty:?}",
-                alg.kty()
-            )));
+            return Err(Error::msg(format!("{alg} needs a {} key, but the JWK has kty {kty:?}", alg.kty())));
         }
         let material = match alg.family() {
             Family::Hmac(hash) => {
@@ -135,8 +126,7 @@ impl PrivateKey {
                     return Err(Error::msg("ES256 needs crv \"P-256\""));
                 }
                 let d = member_bytes(jwk, "d").context(|| "not a private key".to_owned())?;
-                let key = p256::ecdsa::SigningKey::from_slice(&d)
-                    .context(|| "invalid P-256 private key".to_owned())?;
+                let key = p256::ecdsa::SigningKey::from_slice(&d).context(|| "invalid P-256 private key".to_owned())?;
                 Material::P256(key)
             }
             Family::Ed25519 => {
@@ -144,9 +134,7 @@ impl PrivateKey {
                     return Err(Error::msg("EdDSA keys here are crv \"Ed25519\""));
                 }
                 let d = member_bytes(jwk, "d").context(|| "not a private key".to_owned())?;
-                let d: [u8; 32] = d
-                    .try_into()
-                    .map_err(|_| Error::msg("Ed25519 \"d\" must be 32 bytes"))?;
+                let d: [u8; 32] = d.try_into().map_err(|_| Error::msg("Ed25519 \"d\" must be 32 bytes"))?;
                 Material::Ed25519(ed25519_dalek::SigningKey::from_bytes(&d))
             }
         };
@@ -155,9 +143,7 @@ impl PrivateKey {
         // or tokens would verify against a different key than expected.
         for (name, value) in key.public_members() {
             if jwk.get(&name).is_some_and(|v| *v != value) {
-                return Err(Error::msg(format!(
-                    "JWK member {name:?} does not match the private key"
-                )));
+                return Err(Error::msg(format!("JWK member {name:?} does not match the private key")));
             }
         }
         Ok(key)
@@ -256,25 +242,16 @@ impl PrivateKey {
             Material::Rsa(key) => {
                 use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
                 let private = key.to_pkcs8_pem(LF).context(failed)?.to_string();
-                (
-                    private,
-                    key.to_public_key().to_public_key_pem(LF).context(failed)?,
-                )
+                (private, key.to_public_key().to_public_key_pem(LF).context(failed)?)
             }
             Material::P256(key) => {
                 use p256::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
                 let private = key.to_pkcs8_pem(LF).context(failed)?.to_string();
-                (
-                    private,
-                    key.verifying_key().to_public_key_pem(LF).context(failed)?,
-                )
+                (private, key.verifying_key().to_public_key_pem(LF).context(failed)?)
             }
             Material::Ed25519(key) => {
                 let private = key.to_pkcs8_pem(LF).context(failed)?.to_string();
-                (
-                    private,
-                    key.verifying_key().to_public_key_pem(LF).context(failed)?,
-                )
+                (private, key.verifying_key().to_public_key_pem(LF).context(failed)?)
             }
         }))
     }
@@ -292,50 +269,39 @@ impl PrivateKey {
             (Material::Rsa(key), Family::RsaPkcs1(hash)) => {
                 let key = (**key).clone();
                 match hash {
-                    Hash::Sha256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(key)
-                        .try_sign(message)
-                        .map_err(failed)?
-                        .to_vec(),
-                    Hash::Sha384 => rsa::pkcs1v15::SigningKey::<Sha384>::new(key)
-                        .try_sign(message)
-                        .map_err(failed)?
-                        .to_vec(),
-                    Hash::Sha512 => rsa::pkcs1v15::SigningKey::<Sha512>::new(key)
-                        .try_sign(message)
-                        .map_err(failed)?
-                        .to_vec(),
+                    Hash::Sha256 => {
+                        rsa::pkcs1v15::SigningKey::<Sha256>::new(key).try_sign(message).map_err(failed)?.to_vec()
+                    }
+                    Hash::Sha384 => {
+                        rsa::pkcs1v15::SigningKey::<Sha384>::new(key).try_sign(message).map_err(failed)?.to_vec()
+                    }
+                    Hash::Sha512 => {
+                        rsa::pkcs1v15::SigningKey::<Sha512>::new(key).try_sign(message).map_err(failed)?.to_vec()
+                    }
                 }
             }
             (Material::Rsa(key), Family::RsaPss(hash)) => {
                 // Salt length = hash length, as RFC 7518 section 3.5 requires.
                 let key = (**key).clone();
                 match hash {
-                    Hash::Sha256 => rsa::pss::SigningKey::<Sha256>::new(key)
-                        .try_sign(message)
-                        .map_err(failed)?
-                        .to_vec(),
-                    Hash::Sha384 => rsa::pss::SigningKey::<Sha384>::new(key)
-                        .try_sign(message)
-                        .map_err(failed)?
-                        .to_vec(),
-                    Hash::Sha512 => rsa::pss::SigningKey::<Sha512>::new(key)
-                        .try_sign(message)
-                        .map_err(failed)?
-                        .to_vec(),
+                    Hash::Sha256 => {
+                        rsa::pss::SigningKey::<Sha256>::new(key).try_sign(message).map_err(failed)?.to_vec()
+                    }
+                    Hash::Sha384 => {
+                        rsa::pss::SigningKey::<Sha384>::new(key).try_sign(message).map_err(failed)?.to_vec()
+                    }
+                    Hash::Sha512 => {
+                        rsa::pss::SigningKey::<Sha512>::new(key).try_sign(message).map_err(failed)?.to_vec()
+                    }
                 }
             }
             (Material::P256(key), Family::P256) => {
                 let sig: p256::ecdsa::Signature = key.try_sign(message).map_err(failed)?;
                 sig.to_bytes().to_vec()
             }
-            (Material::Ed25519(key), Family::Ed25519) => {
-                key.try_sign(message).map_err(failed)?.to_bytes().to_vec()
-            }
+            (Material::Ed25519(key), Family::Ed25519) => key.try_sign(message).map_err(failed)?.to_bytes().to_vec(),
             _ => {
-                return Err(Error::msg(format!(
-                    "key material does not fit {}",
-                    self.alg
-                )));
+                return Err(Error::msg(format!("key material does not fit {}", self.alg)));
             }
         })
     }
@@ -373,16 +339,13 @@ fn with_metadata(mut map: Map<String, Value>, kid: &str, alg: Alg) -> Map<String
 /// crate's own PKCS#1 decoder does (all integers at the modulus' width).
 fn rsa_from_jwk(jwk: &Map<String, Value>) -> Result<RsaPrivateKey> {
     if jwk.contains_key("oth") {
-        return Err(Error::msg(
-            "multi-prime RSA keys (\"oth\") are not supported",
-        ));
+        return Err(Error::msg("multi-prime RSA keys (\"oth\") are not supported"));
     }
     let n = member_bytes(jwk, "n")?;
     let bits = u32::try_from(n.len() * 8).map_err(|_| Error::msg("RSA modulus too large"))?;
     let uint = |name: &str, bits: u32| -> Result<BoxedUint> {
         let bytes = member_bytes(jwk, name)?;
-        BoxedUint::from_be_slice(&bytes, bits)
-            .map_err(|_| Error::msg(format!("RSA member {name:?} is too large")))
+        BoxedUint::from_be_slice(&bytes, bits).map_err(|_| Error::msg(format!("RSA member {name:?} is too large")))
     };
     let e_len = member_bytes(jwk, "e")?.len();
     let e_bits = u32::try_from(e_len * 8).map_err(|_| Error::msg("RSA exponent too large"))?;
@@ -395,10 +358,7 @@ fn rsa_from_jwk(jwk: &Map<String, Value>) -> Result<RsaPrivateKey> {
     )
     .context(|| "invalid RSA private key".to_owned())?;
     if key.size() * 8 < 2048 {
-        return Err(Error::msg(format!(
-            "RSA key is {} bits; at least 2048 are required",
-            key.size() * 8
-        )));
+        return Err(Error::msg(format!("RSA key is {} bits; at least 2048 are required", key.size() * 8)));
     }
     Ok(key)
 }

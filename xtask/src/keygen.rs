@@ -65,24 +65,14 @@ pub fn run(req: &Request) -> Result<Written> {
     let public_jwk_path = public_jwk.as_ref().map(|_| file("public.jwk.json"));
 
     // Check every target first, so a refusal leaves nothing half-written.
-    let targets = [
-        Some(&private_jwk),
-        private_pem.as_ref(),
-        public_pem.as_ref(),
-        public_jwk_path.as_ref(),
-    ];
+    let targets = [Some(&private_jwk), private_pem.as_ref(), public_pem.as_ref(), public_jwk_path.as_ref()];
     let existing = targets.into_iter().flatten().find(|p| p.exists());
     if let (false, Some(existing)) = (req.force, existing) {
-        return Err(Error::msg(format!(
-            "{} already exists; use --force to overwrite",
-            existing.display()
-        )));
+        return Err(Error::msg(format!("{} already exists; use --force to overwrite", existing.display())));
     }
 
     write_json(&private_jwk, &Value::Object(key.private_jwk(&kid)?), true)?;
-    if let (Some((private, public)), Some(private_path), Some(public_path)) =
-        (&pems, &private_pem, &public_pem)
-    {
+    if let (Some((private, public)), Some(private_path), Some(public_path)) = (&pems, &private_pem, &public_pem) {
         write_file(private_path, private.as_bytes(), true)?;
         write_file(public_path, public.as_bytes(), false)?;
     }
@@ -93,14 +83,7 @@ pub fn run(req: &Request) -> Result<Written> {
         append_to_jwks(&jwks_path, jwk, req.force)?;
         jwks = Some(jwks_path);
     }
-    Ok(Written {
-        kid,
-        private_jwk,
-        private_pem,
-        public_jwk: public_jwk_path,
-        public_pem,
-        jwks,
-    })
+    Ok(Written { kid, private_jwk, private_pem, public_jwk: public_jwk_path, public_pem, jwks })
 }
 
 /// A kid becomes part of file names, so it is limited to a safe alphabet
@@ -119,29 +102,17 @@ fn check_kid(kid: &str) -> Result<()> {
 pub fn describe(written: &Written, alg: Alg, out: &Path) -> String {
     let mut lines = vec![format!("{alg} key {} in {}", written.kid, out.display())];
     let files = [
-        Some((
-            &written.private_jwk,
-            "private JWK (input of `cargo xtask mint --key`)",
-        )),
-        written
-            .private_pem
-            .as_ref()
-            .map(|p| (p, "private key, PKCS#8 PEM")),
+        Some((&written.private_jwk, "private JWK (input of `cargo xtask mint --key`)")),
+        written.private_pem.as_ref().map(|p| (p, "private key, PKCS#8 PEM")),
         written.public_jwk.as_ref().map(|p| (p, "public JWK")),
-        written
-            .public_pem
-            .as_ref()
-            .map(|p| (p, "public key, SPKI PEM")),
+        written.public_pem.as_ref().map(|p| (p, "public key, SPKI PEM")),
         written.jwks.as_ref().map(|p| (p, "public JWKS (appended)")),
     ];
     for (path, what) in files.into_iter().flatten() {
         lines.push(format!("  {}  {what}", path.display()));
     }
     if written.public_jwk.is_none() {
-        lines.push(
-            "  HMAC keys are secrets: there is no public key, and nothing was added to jwks.json"
-                .to_owned(),
-        );
+        lines.push("  HMAC keys are secrets: there is no public key, and nothing was added to jwks.json".to_owned());
     }
     lines.join("\n")
 }

@@ -108,58 +108,16 @@ fn root() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.task {
-        Task::Keygen {
-            alg,
-            bits,
-            kid,
-            out,
-            force,
-        } => {
-            let req = keygen::Request {
-                alg,
-                bits,
-                kid,
-                out: out.clone(),
-                force,
-            };
+        Task::Keygen { alg, bits, kid, out, force } => {
+            let req = keygen::Request { alg, bits, kid, out: out.clone(), force };
             keygen::run(&req).map(|written| println!("{}", keygen::describe(&written, alg, &out)))
         }
-        Task::Mint {
-            key,
-            alg,
-            iss,
-            aud,
-            sub,
-            ttl,
-            nbf,
-            now,
-            claims,
-            header,
-            typ,
-            kid,
-        } => {
-            let req = mint::Request {
-                key,
-                alg,
-                iss,
-                aud,
-                sub,
-                ttl,
-                nbf,
-                now,
-                claims,
-                header,
-                typ,
-                kid,
-            };
+        Task::Mint { key, alg, iss, aud, sub, ttl, nbf, now, claims, header, typ, kid } => {
+            let req = mint::Request { key, alg, iss, aud, sub, ttl, nbf, now, claims, header, typ, kid };
             mint::run(&req).map(|token| println!("{token}"))
         }
         Task::Demo => demo::run(&root()),
-        Task::Fuzz { target, time } => fuzz::run(
-            &root(),
-            target.as_deref(),
-            time.unwrap_or_else(ci::fuzz_seconds),
-        ),
+        Task::Fuzz { target, time } => fuzz::run(&root(), target.as_deref(), time.unwrap_or_else(ci::fuzz_seconds)),
         Task::Test => ci::test(&root()),
         Task::Ci => ci::ci(&root()),
     };

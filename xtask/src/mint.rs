@@ -58,10 +58,7 @@ pub fn run(req: &Request) -> Result<String> {
     if !req.typ.is_empty() {
         header.insert("typ".to_owned(), json!(req.typ));
     }
-    let kid = req
-        .kid
-        .clone()
-        .or_else(|| jwk.get("kid").and_then(Value::as_str).map(str::to_owned));
+    let kid = req.kid.clone().or_else(|| jwk.get("kid").and_then(Value::as_str).map(str::to_owned));
     if let Some(kid) = kid {
         header.insert("kid".to_owned(), json!(kid));
     }
@@ -80,9 +77,7 @@ pub fn run(req: &Request) -> Result<String> {
         }
     }
     claims.insert("iat".to_owned(), json!(now));
-    let exp = now
-        .checked_add(parse_duration(&req.ttl)?)
-        .ok_or_else(|| Error::msg("--ttl overflows"))?;
+    let exp = now.checked_add(parse_duration(&req.ttl)?).ok_or_else(|| Error::msg("--ttl overflows"))?;
     claims.insert("exp".to_owned(), json!(exp));
     if let Some(nbf) = &req.nbf {
         claims.insert("nbf".to_owned(), json!(parse_time(nbf, now)?));
@@ -90,11 +85,8 @@ pub fn run(req: &Request) -> Result<String> {
     claims.insert("jti".to_owned(), json!(random_jti()?));
     merge(&mut claims, req.claims.as_deref(), "--claims")?;
 
-    let signing_input = format!(
-        "{}.{}",
-        b64(Value::Object(header).to_string()),
-        b64(Value::Object(claims).to_string())
-    );
+    let signing_input =
+        format!("{}.{}", b64(Value::Object(header).to_string()), b64(Value::Object(claims).to_string()));
     let signature = key.sign(signing_input.as_bytes())?;
     Ok(format!("{signing_input}.{}", b64(signature)))
 }
@@ -126,10 +118,8 @@ fn merge(into: &mut Map<String, Value>, extra: Option<&str>, flag: &str) -> Resu
 }
 
 fn unix_now() -> Result<i64> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context(|| "system clock is before 1970".to_owned())?
-        .as_secs();
+    let secs =
+        SystemTime::now().duration_since(UNIX_EPOCH).context(|| "system clock is before 1970".to_owned())?.as_secs();
     i64::try_from(secs).map_err(|_| Error::msg("system clock out of range"))
 }
 
@@ -145,11 +135,7 @@ fn random_jti() -> Result<String> {
 ///
 /// For anything else.
 pub fn parse_duration(text: &str) -> Result<i64> {
-    let bad = || {
-        Error::msg(format!(
-            "invalid duration {text:?}: use e.g. 300, 45s, 5m, 2h, 1d, -1h"
-        ))
-    };
+    let bad = || Error::msg(format!("invalid duration {text:?}: use e.g. 300, 45s, 5m, 2h, 1d, -1h"));
     let (sign, body) = match (text.strip_prefix('-'), text.strip_prefix('+')) {
         (Some(rest), _) => (-1, rest),
         (_, Some(rest)) => (1, rest),
@@ -170,9 +156,7 @@ pub fn parse_duration(text: &str) -> Result<i64> {
         return Err(bad());
     }
     let n: i64 = digits.parse().map_err(|_| bad())?;
-    n.checked_mul(scale)
-        .and_then(|v| v.checked_mul(sign))
-        .ok_or_else(bad)
+    n.checked_mul(scale).and_then(|v| v.checked_mul(sign)).ok_or_else(bad)
 }
 
 /// An absolute Unix time, or `+`/`-` a duration relative to `now`.
@@ -182,15 +166,9 @@ pub fn parse_duration(text: &str) -> Result<i64> {
 /// For anything else.
 pub fn parse_time(text: &str, now: i64) -> Result<i64> {
     if text.starts_with(['+', '-']) {
-        return now
-            .checked_add(parse_duration(text)?)
-            .ok_or_else(|| Error::msg(format!("{text:?} overflows")));
+        return now.checked_add(parse_duration(text)?).ok_or_else(|| Error::msg(format!("{text:?} overflows")));
     }
-    text.parse().map_err(|_| {
-        Error::msg(format!(
-            "invalid time {text:?}: Unix seconds, or +30s / -1m relative to now"
-        ))
-    })
+    text.parse().map_err(|_| Error::msg(format!("invalid time {text:?}: Unix seconds, or +30s / -1m relative to now")))
 }
 
 #[cfg(test)]

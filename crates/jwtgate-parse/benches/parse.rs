@@ -20,20 +20,13 @@ fn typical_token() -> String {
     let header = r#"{"alg":"HS256","typ":"at+jwt","kid":"2024-11-rotation-a"}"#;
     let payload = r#"{"iss":"https://auth.example.com/realms/prod","sub":"5f1c2e9a-0d4b-4e8a-9b1f-3c2d7e6a8b90","aud":"orders-api","exp":1732277400,"nbf":1732276800,"iat":1732276800,"jti":"b1e7c3d2-98f4-4a6e-a1c0-7d5e2f3b4c6a","client_id":"checkout-service","scope":"orders:read orders:write"}"#;
     let sig = [0x5au8; 32];
-    format!(
-        "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload),
-        URL_SAFE_NO_PAD.encode(sig)
-    )
+    format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(sig))
 }
 
 fn read_everything(token: &[u8], buf: &mut [u8]) -> usize {
     let Ok(t) = parse(token, buf) else { return 0 };
     let h = t.header();
-    let mut n = h.alg().raw().len()
-        + h.kid().map_or(0, |k| k.raw().len())
-        + h.typ().map_or(0, |k| k.raw().len());
+    let mut n = h.alg().raw().len() + h.kid().map_or(0, |k| k.raw().len()) + h.typ().map_or(0, |k| k.raw().len());
     if let Ok(c) = t.claims() {
         n += c.iss().map_or(0, |s| s.raw().len());
         n += c.sub().map_or(0, |s| s.raw().len());
@@ -69,14 +62,9 @@ fn bench_parse(c: &mut Criterion) {
             n
         });
     });
-    let payload = URL_SAFE_NO_PAD
-        .decode(token.split('.').nth(1).unwrap_or_default())
-        .unwrap_or_default();
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap_or_default()).unwrap_or_default();
     group.bench_function("peer_serde_json_claims_only", |b| {
-        b.iter(|| {
-            serde_json::from_slice::<StandardClaims<'_>>(black_box(&payload))
-                .map(|c| c.iss.len() + c.sub.len())
-        });
+        b.iter(|| serde_json::from_slice::<StandardClaims<'_>>(black_box(&payload)).map(|c| c.iss.len() + c.sub.len()));
     });
     group.finish();
 }

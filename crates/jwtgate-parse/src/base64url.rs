@@ -55,11 +55,7 @@ pub(crate) fn checked_decoded_len(input: &[u8]) -> Result<usize, Error> {
     decoded_len(input.len()).ok_or_else(|| {
         // A stray '=' or newline also breaks the length; name the real fault.
         let bad_byte = input.iter().any(|&b| lookup(b) == INVALID);
-        if bad_byte {
-            Error::Base64Alphabet
-        } else {
-            Error::Base64Length
-        }
+        if bad_byte { Error::Base64Alphabet } else { Error::Base64Length }
     })
 }
 
@@ -141,15 +137,7 @@ mod tests {
 
     #[test]
     fn decoded_len_is_exact() {
-        for (n, want) in [
-            (0, Some(0)),
-            (1, None),
-            (2, Some(1)),
-            (3, Some(2)),
-            (4, Some(3)),
-            (5, None),
-            (6, Some(4)),
-        ] {
+        for (n, want) in [(0, Some(0)), (1, None), (2, Some(1)), (3, Some(2)), (4, Some(3)), (5, None), (6, Some(4))] {
             assert_eq!(decoded_len(n), want, "len {n}");
         }
     }

@@ -83,9 +83,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn as_array(&self) -> Option<Elements<'a>> {
         match self.kind {
-            ValueKind::Array => Some(Elements {
-                scanner: Scanner::new(self.text, usize::MAX),
-            }),
+            ValueKind::Array => Some(Elements { scanner: Scanner::new(self.text, usize::MAX) }),
             _ => None,
         }
     }
@@ -178,12 +176,7 @@ impl<'a> Scanner<'a> {
     /// scanner itself only has to find structure: bytes >= 0x80 can only
     /// legally occur inside strings, and anywhere else they fail the grammar.
     pub(crate) const fn new(text: &'a str, max_depth: usize) -> Self {
-        Self {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-            max_depth,
-        }
+        Self { text, bytes: text.as_bytes(), pos: 0, max_depth }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -257,11 +250,7 @@ impl<'a> Scanner<'a> {
             }
             _ => return Err(Error::UnexpectedByte),
         };
-        Ok(RawValue {
-            text: self.text_from(start)?,
-            kind,
-            escaped,
-        })
+        Ok(RawValue { text: self.text_from(start)?, kind, escaped })
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
@@ -330,11 +319,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn unexpected(&self) -> Error {
-        if self.pos >= self.bytes.len() {
-            Error::UnexpectedEnd
-        } else {
-            Error::UnexpectedByte
-        }
+        if self.pos >= self.bytes.len() { Error::UnexpectedEnd } else { Error::UnexpectedByte }
     }
 
     /// Scans a string at the cursor (which is on its opening quote).
@@ -346,8 +331,7 @@ impl<'a> Scanner<'a> {
             // Fast path: one tight loop over everything that needs no
             // attention (multi-byte UTF-8 included, validated up front).
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
-            let run = swar::position(rest, swar::string_stop_lanes, stops_string)
-                .ok_or(Error::UnexpectedEnd)?;
+            let run = swar::position(rest, swar::string_stop_lanes, stops_string).ok_or(Error::UnexpectedEnd)?;
             self.pos += run;
             match self.peek().ok_or(Error::UnexpectedEnd)? {
                 b'"' => break,
@@ -393,10 +377,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn hex4(&mut self) -> Result<u16, Error> {
-        let digits = self
-            .bytes
-            .get(self.pos..self.pos + 4)
-            .ok_or(Error::UnexpectedEnd)?;
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(Error::UnexpectedEnd)?;
         let unit = parse_hex4(digits).ok_or(Error::InvalidEscape)?;
         self.pos += 4;
         Ok(unit)
@@ -459,29 +440,18 @@ impl<'a> Scanner<'a> {
             Some(_) => {
                 self.value(0)?;
                 self.skip_ws();
-                return Err(if self.pos == self.bytes.len() {
-                    Error::NotAnObject
-                } else {
-                    Error::TrailingBytes
-                });
+                return Err(if self.pos == self.bytes.len() { Error::NotAnObject } else { Error::TrailingBytes });
             }
         }
         self.skip_ws();
-        if self.pos == self.bytes.len() {
-            Ok(())
-        } else {
-            Err(Error::TrailingBytes)
-        }
+        if self.pos == self.bytes.len() { Ok(()) } else { Err(Error::TrailingBytes) }
     }
 }
 
 /// Bytes that end the fast path inside a string: the closing quote, a
 /// backslash, or a control character (an error). One table load per byte
 /// instead of three comparisons.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time: a bad index fails the build, never a request"
-)]
+#[allow(clippy::indexing_slicing, reason = "evaluated at compile time: a bad index fails the build, never a request")]
 const STOPS_STRING: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;

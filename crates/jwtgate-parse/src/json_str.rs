@@ -53,21 +53,13 @@ impl<'a> JsonStr<'a> {
     /// Length in bytes of the unescaped value encoded as UTF-8.
     #[must_use]
     pub fn unescaped_len(&self) -> usize {
-        if self.escaped {
-            self.chars().map(char::len_utf8).sum()
-        } else {
-            self.raw.len()
-        }
+        if self.escaped { self.chars().map(char::len_utf8).sum() } else { self.raw.len() }
     }
 
     /// `true` if the unescaped value equals `other`.
     #[must_use]
     pub fn eq_str(&self, other: &str) -> bool {
-        if self.escaped {
-            self.chars().eq(other.chars())
-        } else {
-            self.raw == other
-        }
+        if self.escaped { self.chars().eq(other.chars()) } else { self.raw == other }
     }
 
     /// `true` if the unescaped value starts with `prefix`.
@@ -199,9 +191,7 @@ impl Iterator for Chars<'_> {
                 let code = if (0xD800..0xDC00).contains(&unit) {
                     self.rest = self.rest.strip_prefix("\\u")?;
                     let low = self.take_hex4()?;
-                    0x10000
-                        + ((u32::from(unit) - 0xD800) << 10)
-                        + (u32::from(low).wrapping_sub(0xDC00) & 0x3FF)
+                    0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low).wrapping_sub(0xDC00) & 0x3FF)
                 } else {
                     u32::from(unit)
                 };

@@ -63,10 +63,7 @@ impl Limits {
     /// The defaults: [`DEFAULT_MAX_TOKEN_BYTES`] and [`DEFAULT_MAX_DEPTH`].
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
-            max_depth: DEFAULT_MAX_DEPTH,
-        }
+        Self { max_token_bytes: DEFAULT_MAX_TOKEN_BYTES, max_depth: DEFAULT_MAX_DEPTH }
     }
 
     /// Sets the maximum token length in bytes, checked before anything else.
@@ -80,11 +77,7 @@ impl Limits {
     /// clamped to [`MAX_DEPTH_CEILING`].
     #[must_use]
     pub const fn with_max_depth(mut self, max: usize) -> Self {
-        self.max_depth = if max > MAX_DEPTH_CEILING {
-            MAX_DEPTH_CEILING
-        } else {
-            max
-        };
+        self.max_depth = if max > MAX_DEPTH_CEILING { MAX_DEPTH_CEILING } else { max };
         self
     }
 
@@ -132,10 +125,6 @@ pub fn parse<'a>(token: &'a [u8], buf: &'a mut [u8]) -> Result<Token<'a>, Error>
 /// # Panics
 ///
 /// Never.
-pub fn parse_with<'a>(
-    token: &'a [u8],
-    buf: &'a mut [u8],
-    limits: &Limits,
-) -> Result<Token<'a>, Error> {
+pub fn parse_with<'a>(token: &'a [u8], buf: &'a mut [u8], limits: &Limits) -> Result<Token<'a>, Error> {
     Token::parse(token, buf, limits)
 }

@@ -32,8 +32,7 @@ pub(crate) fn packed(name: &JsonStr<'_>) -> u128 {
         Some(plain) => pack(plain.as_bytes()),
         None => {
             let mut buf = [0u8; LONGEST];
-            name.unescape_into(&mut buf)
-                .map_or(0, |s| pack(s.as_bytes()))
+            name.unescape_into(&mut buf).map_or(0, |s| pack(s.as_bytes()))
         }
     }
 }

@@ -27,11 +27,7 @@ impl NumericDate {
     /// (saturating at `i64::MAX`).
     #[must_use]
     pub const fn ceil(&self) -> i64 {
-        if self.fractional {
-            self.floor.saturating_add(1)
-        } else {
-            self.floor
-        }
+        if self.fractional { self.floor.saturating_add(1) } else { self.floor }
     }
 
     /// `true` if the JSON number had a non-zero fractional part.
@@ -50,10 +46,7 @@ impl NumericDate {
         // Fast path: a plain non-negative integer, which is what issuers send.
         if text.len() <= 18 && !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
             let floor = text.bytes().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-            return Ok(Self {
-                floor,
-                fractional: false,
-            });
+            return Ok(Self { floor, fractional: false });
         }
         let (negative, unsigned) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -75,9 +68,7 @@ impl NumericDate {
         // the exponent: the first `point` digits are the integer part.
         let digits = int_digits.bytes().chain(frac_digits.bytes());
         let total = int_digits.len() + frac_digits.len();
-        let point = i64::try_from(int_digits.len())
-            .unwrap_or(i64::MAX)
-            .saturating_add(exponent);
+        let point = i64::try_from(int_digits.len()).unwrap_or(i64::MAX).saturating_add(exponent);
 
         let mut magnitude: u64 = 0;
         let mut fractional = false;
@@ -87,10 +78,7 @@ impl NumericDate {
                 return Err(Error::InvalidNumber);
             }
             if i64::try_from(i).unwrap_or(i64::MAX) < point {
-                magnitude = magnitude
-                    .checked_mul(10)
-                    .and_then(|m| m.checked_add(d))
-                    .ok_or(Error::NumericDateRange)?;
+                magnitude = magnitude.checked_mul(10).and_then(|m| m.checked_add(d)).ok_or(Error::NumericDateRange)?;
             } else if d != 0 {
                 fractional = true;
             }
@@ -194,14 +182,8 @@ mod tests {
         assert_eq!(date("-9223372036854775809"), Err(Error::NumericDateRange));
         assert_eq!(date("-9223372036854775808.5"), Err(Error::NumericDateRange));
         assert_eq!(date("1e19"), Err(Error::NumericDateRange));
-        assert_eq!(
-            date("1e999999999999999999999"),
-            Err(Error::NumericDateRange)
-        );
-        assert_eq!(
-            date("99999999999999999999999999"),
-            Err(Error::NumericDateRange)
-        );
+        assert_eq!(date("1e999999999999999999999"), Err(Error::NumericDateRange));
+        assert_eq!(date("99999999999999999999999999"), Err(Error::NumericDateRange));
     }
 
     #[test]

@@ -34,11 +34,7 @@ pub(crate) fn scan<'a>(
     let mut count = 0usize;
     Scanner::new(json, limits.max_depth).document(|name, value| {
         let packed = name::packed(&name);
-        let hash = if packed == 0 {
-            hash(&name)
-        } else {
-            fold(packed)
-        };
+        let hash = if packed == 0 { hash(&name) } else { fold(packed) };
         let earlier = keys.get(..count).unwrap_or_default();
         if earlier.contains(&hash) && repeats_earlier(json, &name, count) {
             return Err(Error::DuplicateMember);
@@ -53,15 +49,10 @@ pub(crate) fn scan<'a>(
 /// Those members were validated before the current one was reached, so the
 /// iterator yields all of them even though the rest of `json` is unchecked.
 fn repeats_earlier(json: &str, name: &JsonStr<'_>, count: usize) -> bool {
-    Members::new(json)
-        .take(count)
-        .any(|(earlier, _)| earlier.eq_unescaped(name))
+    Members::new(json).take(count).any(|(earlier, _)| earlier.eq_unescaped(name))
 }
 
-#[allow(
-    clippy::cast_possible_truncation,
-    reason = "folding 128 bits into 32: dropping bits is the point"
-)]
+#[allow(clippy::cast_possible_truncation, reason = "folding 128 bits into 32: dropping bits is the point")]
 fn fold(packed: u128) -> u32 {
     let [a, b, c, d] = [0, 32, 64, 96].map(|shift| (packed >> shift) as u32);
     a ^ b.rotate_left(7) ^ c.rotate_left(14) ^ d.rotate_left(21)
@@ -74,8 +65,6 @@ fn hash(name: &JsonStr<'_>) -> u32 {
     let seed = 0x811C_9DC5;
     match name.as_str() {
         Some(plain) => plain.bytes().fold(seed, step),
-        None => name.chars().fold(seed, |h, c| {
-            c.encode_utf8(&mut [0; 4]).bytes().fold(h, step)
-        }),
+        None => name.chars().fold(seed, |h, c| c.encode_utf8(&mut [0; 4]).bytes().fold(h, step)),
     }
 }

@@ -35,14 +35,8 @@ impl<'a> StrList<'a> {
     #[must_use]
     pub fn iter(&self) -> StrListIter<'a> {
         match self.value.as_array() {
-            Some(elements) => StrListIter {
-                single: None,
-                elements: Some(elements),
-            },
-            None => StrListIter {
-                single: self.value.as_str(),
-                elements: None,
-            },
+            Some(elements) => StrListIter { single: None, elements: Some(elements) },
+            None => StrListIter { single: self.value.as_str(), elements: None },
         }
     }
 

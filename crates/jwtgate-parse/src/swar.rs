@@ -28,11 +28,7 @@ pub(crate) const fn string_stop_lanes(word: u64) -> u64 {
 
 /// Index of the first byte for which `lanes` (on whole words) or
 /// `scalar` (on the tail) matches.
-pub(crate) fn position(
-    bytes: &[u8],
-    lanes: impl Fn(u64) -> u64,
-    scalar: impl Fn(u8) -> bool,
-) -> Option<usize> {
+pub(crate) fn position(bytes: &[u8], lanes: impl Fn(u64) -> u64, scalar: impl Fn(u8) -> bool) -> Option<usize> {
     let (words, tail) = bytes.as_chunks::<8>();
     for (i, word) in words.iter().enumerate() {
         // Little-endian, so the lowest set bit is the first byte in memory.
@@ -41,9 +37,7 @@ pub(crate) fn position(
             return Some(i * 8 + (hits.trailing_zeros() / 8) as usize);
         }
     }
-    tail.iter()
-        .position(|&b| scalar(b))
-        .map(|at| words.len() * 8 + at)
+    tail.iter().position(|&b| scalar(b)).map(|at| words.len() * 8 + at)
 }
 
 #[cfg(test)]
@@ -60,16 +54,10 @@ mod tests {
             for at in 0..len {
                 for special in [b'"', b'\\', 0x00, 0x1f, b'.'] {
                     // Include bytes >= 0x80 and just above 0x20 around the hit.
-                    let mut bytes: Vec<u8> = (0..len)
-                        .map(|i| [b'a', 0x20, 0xff, 0x80, b'!'][i % 5])
-                        .collect();
+                    let mut bytes: Vec<u8> = (0..len).map(|i| [b'a', 0x20, 0xff, 0x80, b'!'][i % 5]).collect();
                     bytes[at] = special;
                     let want = bytes.iter().position(|&b| stops(b));
-                    assert_eq!(
-                        position(&bytes, string_stop_lanes, stops),
-                        want,
-                        "len {len} at {at} byte {special}"
-                    );
+                    assert_eq!(position(&bytes, string_stop_lanes, stops), want, "len {len} at {at} byte {special}");
                     let want = bytes.iter().position(|&b| b == b'.');
                     assert_eq!(position(&bytes, |w| eq_lanes(w, b'.'), |b| b == b'.'), want);
                 }

@@ -19,11 +19,7 @@ pub struct Token<'a> {
 }
 
 impl<'a> Token<'a> {
-    pub(crate) fn parse(
-        token: &'a [u8],
-        buf: &'a mut [u8],
-        limits: &Limits,
-    ) -> Result<Self, Error> {
+    pub(crate) fn parse(token: &'a [u8], buf: &'a mut [u8], limits: &Limits) -> Result<Self, Error> {
         if token.len() > limits.max_token_bytes {
             return Err(Error::TokenTooLarge);
         }
@@ -33,11 +29,7 @@ impl<'a> Token<'a> {
             // JWE compact serialization has exactly five parts (RFC 7516
             // section 7.1); say so, rather than a generic "too many".
             let dots = signature_b64.iter().filter(|&&b| b == b'.').count();
-            return Err(if dots == 2 {
-                Error::Encrypted
-            } else {
-                Error::TooManyParts
-            });
+            return Err(if dots == 2 { Error::Encrypted } else { Error::TooManyParts });
         }
         if header_b64.is_empty() {
             return Err(Error::EmptyHeader);
@@ -48,9 +40,7 @@ impl<'a> Token<'a> {
         if signature_b64.is_empty() {
             return Err(Error::EmptySignature);
         }
-        let signing_input = token
-            .get(..header_b64.len() + 1 + payload_b64.len())
-            .ok_or(Error::TooFewParts)?;
+        let signing_input = token.get(..header_b64.len() + 1 + payload_b64.len()).ok_or(Error::TooFewParts)?;
 
         let (header_buf, rest) = split_for(buf, header_b64)?;
         let (payload_buf, signature_buf) = split_for(rest, payload_b64)?;
@@ -60,12 +50,7 @@ impl<'a> Token<'a> {
 
         let header = Header::parse(header_json, limits)?;
         let claims = Claims::parse(payload_json, limits)?;
-        Ok(Self {
-            signing_input,
-            header,
-            claims,
-            signature,
-        })
+        Ok(Self { signing_input, header, claims, signature })
     }
 
     /// The header, validated and ready for key selection.

@@ -45,9 +45,7 @@ fn rejection_does_not_allocate_either() {
     let token = common::with_claims(r#"{"sub":"a","sub":"b"}"#);
     let mut buf = [0u8; jwtgate_parse::DEFAULT_BUFFER_LEN];
     let mut err = None;
-    let info = allocation_counter::measure(|| {
-        err = jwtgate_parse::parse(token.as_bytes(), &mut buf).err()
-    });
+    let info = allocation_counter::measure(|| err = jwtgate_parse::parse(token.as_bytes(), &mut buf).err());
     assert_eq!(err, Some(jwtgate_parse::Error::DuplicateMember));
     assert_eq!(info.count_total, 0);
 }

@@ -23,9 +23,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         ".{0,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(6, 48, 6, |inner| {
@@ -81,14 +79,8 @@ fn raw_member_count(text: &str) -> usize {
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("an object")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            mut self,
-            mut map: A,
-        ) -> Result<usize, A::Error> {
-            while map
-                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                .is_some()
-            {
+        fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<usize, A::Error> {
+            while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {
                 self.0 += 1;
             }
             Ok(self.0)
@@ -99,12 +91,7 @@ fn raw_member_count(text: &str) -> usize {
 }
 
 fn parse_payload(payload: &[u8]) -> Result<(), Error> {
-    let t = format!(
-        "{}.{}.{}",
-        b64(r#"{"alg":"HS256"}"#),
-        b64(payload),
-        b64("sig")
-    );
+    let t = format!("{}.{}.{}", b64(r#"{"alg":"HS256"}"#), b64(payload), b64("sig"));
     let mut buf = [0u8; DEFAULT_BUFFER_LEN];
     parse(t.as_bytes(), &mut buf).map(|_| ())
 }

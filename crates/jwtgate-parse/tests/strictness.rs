@@ -140,32 +140,20 @@ allow! {
 
 #[test]
 fn forbid_invalid_utf8_in_payload() {
-    let t = format!(
-        "{}.{}.{SIG}",
-        b64(r#"{"alg":"HS256"}"#),
-        b64(b"{\"iss\":\"\xff\"}")
-    );
+    let t = format!("{}.{}.{SIG}", b64(r#"{"alg":"HS256"}"#), b64(b"{\"iss\":\"\xff\"}"));
     assert_eq!(outcome(&t), Err(Error::InvalidUtf8));
 }
 
 #[test]
 fn forbid_overlong_utf8() {
     // C0 AF is an overlong encoding of '/'.
-    let t = format!(
-        "{}.{}.{SIG}",
-        b64(r#"{"alg":"HS256"}"#),
-        b64(b"{\"iss\":\"\xc0\xaf\"}")
-    );
+    let t = format!("{}.{}.{SIG}", b64(r#"{"alg":"HS256"}"#), b64(b"{\"iss\":\"\xc0\xaf\"}"));
     assert_eq!(outcome(&t), Err(Error::InvalidUtf8));
 }
 
 #[test]
 fn forbid_utf8_encoded_surrogate() {
-    let t = format!(
-        "{}.{}.{SIG}",
-        b64(r#"{"alg":"HS256"}"#),
-        b64(b"{\"iss\":\"\xed\xa0\x80\"}")
-    );
+    let t = format!("{}.{}.{SIG}", b64(r#"{"alg":"HS256"}"#), b64(b"{\"iss\":\"\xed\xa0\x80\"}"));
     assert_eq!(outcome(&t), Err(Error::InvalidUtf8));
 }
 
@@ -184,31 +172,18 @@ fn depth_limit_is_configurable_and_capped() {
     let limits = jwtgate_parse::Limits::new().with_max_depth(41);
     assert!(jwtgate_parse::parse_with(deep.as_bytes(), &mut buf, &limits).is_ok());
     let limits = jwtgate_parse::Limits::new().with_max_depth(40);
-    assert_eq!(
-        jwtgate_parse::parse_with(deep.as_bytes(), &mut buf, &limits).unwrap_err(),
-        Error::DepthLimit
-    );
-    assert_eq!(
-        jwtgate_parse::Limits::new()
-            .with_max_depth(10_000)
-            .max_depth(),
-        jwtgate_parse::MAX_DEPTH_CEILING
-    );
+    assert_eq!(jwtgate_parse::parse_with(deep.as_bytes(), &mut buf, &limits).unwrap_err(), Error::DepthLimit);
+    assert_eq!(jwtgate_parse::Limits::new().with_max_depth(10_000).max_depth(), jwtgate_parse::MAX_DEPTH_CEILING);
 }
 
 #[test]
 fn forbid_deep_nesting_without_stack_overflow() {
     // Far past the ceiling: must be an error, not a crash.
     let deep = format!("{{\"a\":{}", "[".repeat(5000));
-    let limits = jwtgate_parse::Limits::new()
-        .with_max_token_bytes(1 << 20)
-        .with_max_depth(usize::MAX);
+    let limits = jwtgate_parse::Limits::new().with_max_token_bytes(1 << 20).with_max_depth(usize::MAX);
     let t = with_claims(&deep);
     let mut buf = vec![0u8; t.len()];
-    assert_eq!(
-        jwtgate_parse::parse_with(t.as_bytes(), &mut buf, &limits).unwrap_err(),
-        Error::DepthLimit
-    );
+    assert_eq!(jwtgate_parse::parse_with(t.as_bytes(), &mut buf, &limits).unwrap_err(), Error::DepthLimit);
 }
 
 #[test]
@@ -218,10 +193,7 @@ fn forbid_token_over_size_limit_before_anything_else() {
     assert_eq!(outcome(&big), Err(Error::TokenTooLarge));
     let limits = jwtgate_parse::Limits::new().with_max_token_bytes(10);
     let mut buf = [0u8; 64];
-    assert_eq!(
-        jwtgate_parse::parse_with(parts(3).as_bytes(), &mut buf, &limits).unwrap_err(),
-        Error::TokenTooLarge
-    );
+    assert_eq!(jwtgate_parse::parse_with(parts(3).as_bytes(), &mut buf, &limits).unwrap_err(), Error::TokenTooLarge);
 }
 
 #[test]
@@ -236,10 +208,7 @@ fn token_exactly_at_size_limit_is_accepted() {
 fn forbid_buffer_too_small() {
     let t = parts(3);
     let mut buf = [0u8; 8];
-    assert_eq!(
-        jwtgate_parse::parse(t.as_bytes(), &mut buf).unwrap_err(),
-        Error::BufferTooSmall
-    );
+    assert_eq!(jwtgate_parse::parse(t.as_bytes(), &mut buf).unwrap_err(), Error::BufferTooSmall);
 }
 
 #[test]
@@ -259,15 +228,9 @@ fn default_buffer_fits_the_largest_default_token() {
 fn forbid_too_many_members() {
     let n = jwtgate_parse::MAX_TOP_LEVEL_MEMBERS;
     let members: Vec<String> = (0..n).map(|i| format!("\"c{i}\":0")).collect();
-    assert_eq!(
-        outcome(&with_claims(&format!("{{{}}}", members.join(",")))),
-        Ok(())
-    );
+    assert_eq!(outcome(&with_claims(&format!("{{{}}}", members.join(",")))), Ok(()));
     let members: Vec<String> = (0..=n).map(|i| format!("\"c{i}\":0")).collect();
-    assert_eq!(
-        outcome(&with_claims(&format!("{{{}}}", members.join(",")))),
-        Err(Error::TooManyMembers)
-    );
+    assert_eq!(outcome(&with_claims(&format!("{{{}}}", members.join(",")))), Err(Error::TooManyMembers));
 }
 
 #[test]

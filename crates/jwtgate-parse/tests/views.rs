@@ -12,10 +12,7 @@ const RFC7519_EXAMPLE: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3Mi
 fn rfc7519_example_views() {
     let mut buf = [0u8; DEFAULT_BUFFER_LEN];
     let t = parse(RFC7519_EXAMPLE.as_bytes(), &mut buf).unwrap();
-    assert_eq!(
-        t.header().json(),
-        "{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}"
-    );
+    assert_eq!(t.header().json(), "{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}");
     assert_eq!(t.header().alg(), "HS256");
     assert_eq!(t.header().typ().unwrap(), "JWT");
     assert!(t.header().kid().is_none());
@@ -26,19 +23,14 @@ fn rfc7519_example_views() {
     assert!(c.aud().is_none() && c.sub().is_none() && c.nbf().is_none());
     let names: Vec<String> = c.members().map(|(n, _)| n.to_string()).collect();
     assert_eq!(names, ["iss", "exp", "http://example.com/is_root"]);
-    assert_eq!(
-        t.signing_input(),
-        RFC7519_EXAMPLE.rsplit_once('.').unwrap().0.as_bytes()
-    );
+    assert_eq!(t.signing_input(), RFC7519_EXAMPLE.rsplit_once('.').unwrap().0.as_bytes());
     assert_eq!(t.signature().len(), 32);
     assert_eq!(t.signature()[..4], [0x74, 0x18, 0xdf, 0xb4]);
 }
 
 #[test]
 fn header_registered_parameters() {
-    let t = with_header(
-        r#"{"alg":"ES256","kid":"k-1","typ":"at+jwt","cty":"JWT","crit":["exp","b64"],"b64":false}"#,
-    );
+    let t = with_header(r#"{"alg":"ES256","kid":"k-1","typ":"at+jwt","cty":"JWT","crit":["exp","b64"],"b64":false}"#);
     let mut buf = [0u8; DEFAULT_BUFFER_LEN];
     let t = parse(t.as_bytes(), &mut buf).unwrap();
     let h = t.header();
@@ -54,9 +46,7 @@ fn header_registered_parameters() {
 #[test]
 fn header_reports_embedded_key_material_without_using_it() {
     for member in ["jwk", "jku", "x5u", "x5c"] {
-        let t = with_header(&format!(
-            r#"{{"alg":"RS256","{member}":{{"kty":"oct","k":"AAAA"}}}}"#
-        ));
+        let t = with_header(&format!(r#"{{"alg":"RS256","{member}":{{"kty":"oct","k":"AAAA"}}}}"#));
         let mut buf = [0u8; DEFAULT_BUFFER_LEN];
         let t = parse(t.as_bytes(), &mut buf).unwrap();
         let h = t.header();
@@ -91,15 +81,9 @@ fn escaped_values_compare_unescaped() {
     assert!(!iss.starts_with("https://issuer.example/x"));
     assert_eq!(iss.unescaped_len(), "https://issuer.example/".len());
     let mut out = [0u8; 64];
-    assert_eq!(
-        iss.unescape_into(&mut out).unwrap(),
-        "https://issuer.example/"
-    );
+    assert_eq!(iss.unescape_into(&mut out).unwrap(), "https://issuer.example/");
     let mut small = [0u8; 5];
-    assert_eq!(
-        iss.unescape_into(&mut small).unwrap_err(),
-        Error::UnescapeBufferTooSmall
-    );
+    assert_eq!(iss.unescape_into(&mut small).unwrap_err(), Error::UnescapeBufferTooSmall);
     assert_eq!(c.sub().unwrap().to_string(), "été");
     assert_ne!(c.sub().unwrap(), "ete");
 }
@@ -108,12 +92,7 @@ fn escaped_values_compare_unescaped() {
 fn aud_as_string_and_as_array() {
     let mut buf = [0u8; DEFAULT_BUFFER_LEN];
     let t = with_claims(r#"{"aud":"api"}"#);
-    let aud = parse(t.as_bytes(), &mut buf)
-        .unwrap()
-        .claims()
-        .unwrap()
-        .aud()
-        .unwrap();
+    let aud = parse(t.as_bytes(), &mut buf).unwrap().claims().unwrap().aud().unwrap();
     assert!(aud.is_single());
     assert_eq!(aud.len(), 1);
     assert!(aud.contains("api"));
@@ -121,12 +100,7 @@ fn aud_as_string_and_as_array() {
 
     let mut buf = [0u8; DEFAULT_BUFFER_LEN];
     let t = with_claims(r#"{"aud":["a", "b" ,"c"]}"#);
-    let aud = parse(t.as_bytes(), &mut buf)
-        .unwrap()
-        .claims()
-        .unwrap()
-        .aud()
-        .unwrap();
+    let aud = parse(t.as_bytes(), &mut buf).unwrap().claims().unwrap().aud().unwrap();
     assert!(!aud.is_single());
     let all: Vec<String> = aud.iter().map(|s| s.to_string()).collect();
     assert_eq!(all, ["a", "b", "c"]);
@@ -134,12 +108,7 @@ fn aud_as_string_and_as_array() {
 
     let mut buf = [0u8; DEFAULT_BUFFER_LEN];
     let t = with_claims(r#"{"aud":[]}"#);
-    let aud = parse(t.as_bytes(), &mut buf)
-        .unwrap()
-        .claims()
-        .unwrap()
-        .aud()
-        .unwrap();
+    let aud = parse(t.as_bytes(), &mut buf).unwrap().claims().unwrap().aud().unwrap();
     assert!(aud.is_empty());
 }
 
@@ -156,10 +125,7 @@ fn all_standard_claims() {
     assert_eq!(c.sub().unwrap(), "user-1");
     assert!(c.aud().unwrap().contains("api"));
     assert_eq!(c.exp().unwrap().floor(), 1_700_000_300);
-    assert_eq!(
-        (c.nbf().unwrap().floor(), c.nbf().unwrap().ceil()),
-        (1_700_000_000, 1_700_000_001)
-    );
+    assert_eq!((c.nbf().unwrap().floor(), c.nbf().unwrap().ceil()), (1_700_000_000, 1_700_000_001));
     assert_eq!(c.iat().unwrap().floor(), 1_700_000_000);
     assert_eq!(c.jti().unwrap(), "j-1");
     assert_eq!(c.client_id().unwrap(), "svc");
@@ -198,20 +164,14 @@ claim_type_error! {
 
 #[test]
 fn custom_claims_through_members_and_get() {
-    let t = with_claims(
-        r#"{"sub":"u","roles":["admin","dev"],"tenant":{"id":42},"n":-1.5,"ok":false,"z":null}"#,
-    );
+    let t = with_claims(r#"{"sub":"u","roles":["admin","dev"],"tenant":{"id":42},"n":-1.5,"ok":false,"z":null}"#);
     let mut buf = [0u8; DEFAULT_BUFFER_LEN];
     let t = parse(t.as_bytes(), &mut buf).unwrap();
     let c = t.claims().unwrap();
     let roles = c.get("roles").unwrap();
     assert_eq!(roles.kind(), ValueKind::Array);
     assert_eq!(roles.as_json(), r#"["admin","dev"]"#);
-    let roles: Vec<String> = roles
-        .as_array()
-        .unwrap()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let roles: Vec<String> = roles.as_array().unwrap().map(|v| v.as_str().unwrap().to_string()).collect();
     assert_eq!(roles, ["admin", "dev"]);
     let tenant = c.get("tenant").unwrap();
     let (name, id) = tenant.as_object().unwrap().next().unwrap();

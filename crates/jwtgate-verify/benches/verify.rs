@@ -4,13 +4,7 @@
 //! (jsonwebtoken with its rust_crypto backend, jwt-simple pure-rust) doing
 //! the same verification (signature, iss, aud, exp).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "bench code"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "bench code")]
 
 use std::collections::HashSet;
 use std::hint::black_box;
@@ -20,9 +14,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwt_simple::prelude::{
-    ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _,
-    HS256Key, MACLike as _, NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _,
-    VerificationOptions,
+    ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _, HS256Key, MACLike as _,
+    NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _, VerificationOptions,
 };
 use jwtgate_verify::{Algorithm, KeyOrigin, KeySet, Scratch, Verifier};
 use xtask::alg::Alg;
@@ -56,63 +49,34 @@ fn case(alg: Alg, dir: &std::path::Path) -> Case {
         sub: "5f1c2e9a-0d4b-4e8a-9b1f-3c2d7e6a8b90".into(),
         ttl: "1h".into(),
         nbf: Some("-1s".into()),
-        claims: Some(
-            r#"{"scope":"orders:read orders:write","client_id":"checkout-service"}"#.into(),
-        ),
+        claims: Some(r#"{"scope":"orders:read orders:write","client_id":"checkout-service"}"#.into()),
         typ: "at+jwt".into(),
         ..Default::default()
     })
     .unwrap();
-    let private_jwk =
-        serde_json::from_str(&std::fs::read_to_string(&written.private_jwk).unwrap()).unwrap();
-    let public_pem = written
-        .public_pem
-        .as_ref()
-        .map(|p| std::fs::read_to_string(p).unwrap());
+    let private_jwk = serde_json::from_str(&std::fs::read_to_string(&written.private_jwk).unwrap()).unwrap();
+    let public_pem = written.public_pem.as_ref().map(|p| std::fs::read_to_string(p).unwrap());
     let jwks = match &written.jwks {
         Some(p) => std::fs::read_to_string(p).unwrap(),
-        None => format!(
-            r#"{{"keys":[{}]}}"#,
-            std::fs::read_to_string(&written.private_jwk).unwrap()
-        ),
+        None => format!(r#"{{"keys":[{}]}}"#, std::fs::read_to_string(&written.private_jwk).unwrap()),
     };
-    Case {
-        alg,
-        token,
-        private_jwk,
-        public_pem,
-        jwks,
-    }
+    Case { alg, token, private_jwk, public_pem, jwks }
 }
 
 fn jwtgate(c: &Case) -> Verifier {
     let keys = KeySet::from_jwks_str(&c.jwks, KeyOrigin::Local).unwrap();
     let alg = Algorithm::from_name(c.alg.name()).unwrap();
-    Verifier::builder()
-        .issuer(ISS)
-        .audience(AUD)
-        .algorithms([alg])
-        .build(keys)
-        .unwrap()
+    Verifier::builder().issuer(ISS).audience(AUD).algorithms([alg]).build(keys).unwrap()
 }
 
 fn jsonwebtoken_setup(c: &Case) -> (jsonwebtoken::DecodingKey, jsonwebtoken::Validation) {
     let key = match c.alg {
         Alg::HS256 => jsonwebtoken::DecodingKey::from_secret(
-            &URL_SAFE_NO_PAD
-                .decode(c.private_jwk["k"].as_str().unwrap())
-                .unwrap(),
+            &URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap(),
         ),
-        Alg::RS256 => {
-            jsonwebtoken::DecodingKey::from_rsa_pem(c.public_pem.as_ref().unwrap().as_bytes())
-                .unwrap()
-        }
-        Alg::ES256 => {
-            jsonwebtoken::DecodingKey::from_ec_pem(c.public_pem.as_ref().unwrap().as_bytes())
-                .unwrap()
-        }
-        _ => jsonwebtoken::DecodingKey::from_ed_pem(c.public_pem.as_ref().unwrap().as_bytes())
-            .unwrap(),
+        Alg::RS256 => jsonwebtoken::DecodingKey::from_rsa_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
+        Alg::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
+        _ => jsonwebtoken::DecodingKey::from_ed_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
     };
     let mut validation = jsonwebtoken::Validation::new(c.alg.name().parse().unwrap());
     validation.set_issuer(&[ISS]);
@@ -137,12 +101,7 @@ fn bench(crit: &mut Criterion) {
         let verifier = jwtgate(&c);
         let mut scratch = Scratch::new();
         group.bench_function("jwtgate", |b| {
-            b.iter(|| {
-                verifier
-                    .verify(black_box(&c.token), &mut scratch)
-                    .map(|v| v.alg())
-                    .unwrap()
-            });
+            b.iter(|| verifier.verify(black_box(&c.token), &mut scratch).map(|v| v.alg()).unwrap());
         });
 
         // The bare primitive of the same (rustcrypto) backend: signature
@@ -153,9 +112,7 @@ fn bench(crit: &mut Criterion) {
         match alg {
             Alg::HS256 => {
                 use hmac::{KeyInit as _, Mac as _};
-                let secret = URL_SAFE_NO_PAD
-                    .decode(c.private_jwk["k"].as_str().unwrap())
-                    .unwrap();
+                let secret = URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap();
                 group.bench_function("raw_primitive", |b| {
                     b.iter(|| {
                         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
@@ -167,98 +124,60 @@ fn bench(crit: &mut Criterion) {
             Alg::RS256 => {
                 use sha2::Digest as _;
                 let pem = c.public_pem.as_ref().unwrap();
-                let key =
-                    <rsa::RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_pem(pem)
-                        .unwrap();
+                let key = <rsa::RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_pem(pem).unwrap();
                 group.bench_function("raw_primitive", |b| {
                     b.iter(|| {
                         let digest = sha2::Sha256::digest(black_box(input));
-                        key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &sig)
-                            .unwrap();
+                        key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &sig).unwrap();
                     });
                 });
             }
             Alg::ES256 => {
                 use p256::ecdsa::signature::Verifier as _;
                 let pem = c.public_pem.as_ref().unwrap();
-                let key = <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_pem(pem).unwrap();
+                let key =
+                    <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_pem(pem).unwrap();
                 let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
-                group.bench_function("raw_primitive", |b| {
-                    b.iter(|| key.verify(black_box(input), &sig).unwrap())
-                });
+                group.bench_function("raw_primitive", |b| b.iter(|| key.verify(black_box(input), &sig).unwrap()));
             }
             _ => {
-                let x = URL_SAFE_NO_PAD
-                    .decode(c.private_jwk["x"].as_str().unwrap())
-                    .unwrap();
+                let x = URL_SAFE_NO_PAD.decode(c.private_jwk["x"].as_str().unwrap()).unwrap();
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
                 let sig = ed25519_dalek::Signature::from_bytes(&sig.try_into().unwrap());
-                group.bench_function("raw_primitive", |b| {
-                    b.iter(|| key.verify_strict(black_box(input), &sig).unwrap())
-                });
+                group
+                    .bench_function("raw_primitive", |b| b.iter(|| key.verify_strict(black_box(input), &sig).unwrap()));
             }
         }
 
         let (key, validation) = jsonwebtoken_setup(&c);
         group.bench_function("jsonwebtoken_rust_crypto", |b| {
-            b.iter(|| {
-                jsonwebtoken::decode::<serde_json::Value>(black_box(&c.token), &key, &validation)
-                    .unwrap()
-            });
+            b.iter(|| jsonwebtoken::decode::<serde_json::Value>(black_box(&c.token), &key, &validation).unwrap());
         });
 
         let options = jwt_simple_options();
         match alg {
             Alg::HS256 => {
-                let key = HS256Key::from_bytes(
-                    &URL_SAFE_NO_PAD
-                        .decode(c.private_jwk["k"].as_str().unwrap())
-                        .unwrap(),
-                );
+                let key = HS256Key::from_bytes(&URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap());
                 group.bench_function("jwt_simple_pure_rust", |b| {
-                    b.iter(|| {
-                        key.verify_token::<NoCustomClaims>(
-                            black_box(&c.token),
-                            Some(options.clone()),
-                        )
-                        .unwrap()
-                    });
+                    b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
                 });
             }
             Alg::RS256 => {
                 let key = RS256PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
                 group.bench_function("jwt_simple_pure_rust", |b| {
-                    b.iter(|| {
-                        key.verify_token::<NoCustomClaims>(
-                            black_box(&c.token),
-                            Some(options.clone()),
-                        )
-                        .unwrap()
-                    });
+                    b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
                 });
             }
             Alg::ES256 => {
                 let key = ES256PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
                 group.bench_function("jwt_simple_pure_rust", |b| {
-                    b.iter(|| {
-                        key.verify_token::<NoCustomClaims>(
-                            black_box(&c.token),
-                            Some(options.clone()),
-                        )
-                        .unwrap()
-                    });
+                    b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
                 });
             }
             _ => {
                 let key = Ed25519PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
                 group.bench_function("jwt_simple_pure_rust", |b| {
-                    b.iter(|| {
-                        key.verify_token::<NoCustomClaims>(
-                            black_box(&c.token),
-                            Some(options.clone()),
-                        )
-                        .unwrap()
-                    });
+                    b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
                 });
             }
         }

@@ -8,10 +8,7 @@ use core::fmt;
 /// be allowed by mistake. Parsing is exact and case-sensitive (`"hs256"`,
 /// `"None"` and `"ES256 "` are all unsupported).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[allow(
-    clippy::upper_case_acronyms,
-    reason = "variants are spelled as the registered alg names"
-)]
+#[allow(clippy::upper_case_acronyms, reason = "variants are spelled as the registered alg names")]
 pub enum Algorithm {
     /// HMAC with SHA-256.
     HS256,
@@ -115,9 +112,7 @@ impl Algorithm {
     pub const fn family(self) -> KeyFamily {
         match self {
             Self::HS256 | Self::HS384 | Self::HS512 => KeyFamily::Hmac,
-            Self::RS256 | Self::RS384 | Self::RS512 | Self::PS256 | Self::PS384 | Self::PS512 => {
-                KeyFamily::Rsa
-            }
+            Self::RS256 | Self::RS384 | Self::RS512 | Self::PS256 | Self::PS384 | Self::PS512 => KeyFamily::Rsa,
             Self::ES256 => KeyFamily::P256,
             Self::EdDSA => KeyFamily::Ed25519,
         }

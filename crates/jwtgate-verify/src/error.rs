@@ -110,12 +110,8 @@ impl Error {
         use jwtgate_parse::Error as P;
         match e {
             P::TokenTooLarge | P::BufferTooSmall => Self::TokenTooLarge,
-            P::NumericDateType | P::NumericDateRange => {
-                Self::InvalidClaim(Cow::Borrowed("exp, nbf or iat"))
-            }
-            P::ClaimType => {
-                Self::InvalidClaim(Cow::Borrowed("iss, sub, aud, jti, client_id, scope or scp"))
-            }
+            P::NumericDateType | P::NumericDateRange => Self::InvalidClaim(Cow::Borrowed("exp, nbf or iat")),
+            P::ClaimType => Self::InvalidClaim(Cow::Borrowed("iss, sub, aud, jti, client_id, scope or scp")),
             other => Self::Malformed(other),
         }
     }

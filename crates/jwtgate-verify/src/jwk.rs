@@ -18,8 +18,7 @@ impl VerifyingKey {
     /// Any [`KeyError`]: not a JWK, an unsupported `kty`/`crv`/`alg`, `use`
     /// other than `sig`, `key_ops` without `verify`, invalid material.
     pub fn from_jwk_str(json: &str) -> Result<Self, KeyError> {
-        let jwk: Jwk =
-            serde_json::from_str(json).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
+        let jwk: Jwk = serde_json::from_str(json).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
         Self::from_jose(&jwk)
     }
 
@@ -29,8 +28,7 @@ impl VerifyingKey {
     ///
     /// As [`VerifyingKey::from_jwk_str`].
     pub fn from_jwk_value(value: serde_json::Value) -> Result<Self, KeyError> {
-        let jwk: Jwk =
-            serde_json::from_value(value).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
+        let jwk: Jwk = serde_json::from_value(value).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
         Self::from_jose(&jwk)
     }
 
@@ -55,9 +53,7 @@ impl VerifyingKey {
                 EcCurves::P256 => {
                     let (x, y): (&[u8], &[u8]) = (&ec.x, &ec.y);
                     if x.len() != 32 || y.len() != 32 {
-                        return Err(KeyError::InvalidKey(
-                            "P-256 coordinates must be 32 bytes each",
-                        ));
+                        return Err(KeyError::InvalidKey("P-256 coordinates must be 32 bytes each"));
                     }
                     // Uncompressed SEC1: 0x04 || x || y.
                     Self::p256(&[&[0x04][..], x, y].concat())?

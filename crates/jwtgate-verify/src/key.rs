@@ -35,7 +35,8 @@ enum Material {
     /// Boxed: the three keyed HMAC states are several times larger than
     /// any other variant.
     Hmac(Box<Hmac>, usize),
-    Rsa(Rsa),
+    /// Boxed for the same reason (the native backend keeps six parsed keys).
+    Rsa(Box<Rsa>),
     P256(P256),
     Ed25519(Ed25519),
 }
@@ -66,14 +67,11 @@ impl VerifyingKey {
                 secret.len()
             )));
         }
-        Ok(Self::new(Material::Hmac(
-            Box::new(Active::hmac_key(secret)?),
-            secret.len(),
-        )))
+        Ok(Self::new(Material::Hmac(Box::new(Active::hmac_key(secret)?), secret.len())))
     }
 
     pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Result<Self, KeyError> {
-        Ok(Self::new(Material::Rsa(Active::rsa_key(n, e)?)))
+        Ok(Self::new(Material::Rsa(Box::new(Active::rsa_key(n, e)?))))
     }
 
     pub(crate) fn p256(sec1: &[u8]) -> Result<Self, KeyError> {
@@ -85,11 +83,7 @@ impl VerifyingKey {
     }
 
     const fn new(material: Material) -> Self {
-        Self {
-            kid: None,
-            alg: None,
-            material,
-        }
+        Self { kid: None, alg: None, material }
     }
 
     /// Sets the key ID that tokens name in their `kid` header.
@@ -113,9 +107,7 @@ impl VerifyingKey {
         if let Material::Hmac(_, len) = self.material {
             let min = alg.hash().output_len();
             if len < min {
-                return Err(KeyError::BadKeySize(format!(
-                    "{alg} needs a secret of at least {min} bytes, not {len}"
-                )));
+                return Err(KeyError::BadKeySize(format!("{alg} needs a secret of at least {min} bytes, not {len}")));
             }
         }
         self.alg = Some(alg);
@@ -159,12 +151,7 @@ impl VerifyingKey {
 
     /// Checks `signature` over `message`. Callers have already checked
     /// [`VerifyingKey::fits`]; a key of the wrong family returns `false`.
-    pub(crate) fn verify_signature(
-        &self,
-        alg: Algorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> bool {
+    pub(crate) fn verify_signature(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
         if !self.fits(alg) {
             return false;
         }
@@ -174,9 +161,7 @@ impl VerifyingKey {
             (Material::Rsa(key), Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512) => {
                 Active::verify_rsa(key, RsaPadding::Pkcs1v15, hash, message, signature)
             }
-            (Material::Rsa(key), _) => {
-                Active::verify_rsa(key, RsaPadding::Pss, hash, message, signature)
-            }
+            (Material::Rsa(key), _) => Active::verify_rsa(key, RsaPadding::Pss, hash, message, signature),
             (Material::P256(key), _) => Active::verify_p256(key, message, signature),
             (Material::Ed25519(key), _) => Active::verify_ed25519(key, message, signature),
         }

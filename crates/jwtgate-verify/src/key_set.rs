@@ -46,10 +46,7 @@ pub struct KeySet {
 impl KeySet {
     /// A set of the given keys.
     pub fn new(keys: impl IntoIterator<Item = VerifyingKey>) -> Self {
-        Self {
-            keys: keys.into_iter().collect(),
-            skipped: Arc::new([]),
-        }
+        Self { keys: keys.into_iter().collect(), skipped: Arc::new([]) }
     }
 
     /// Parses a JWKS document (`{"keys": [...]}`, RFC 7517 section 5).
@@ -65,8 +62,7 @@ impl KeySet {
     /// [`KeyError::InvalidJwk`] if the document is not JSON or has no
     /// `keys` array.
     pub fn from_jwks_str(json: &str, origin: KeyOrigin) -> Result<Self, KeyError> {
-        let doc: Value =
-            serde_json::from_str(json).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
+        let doc: Value = serde_json::from_str(json).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
         let Some(Value::Array(members)) = doc.get("keys") else {
             return Err(KeyError::InvalidJwk("a JWKS needs a \"keys\" array".into()));
         };
@@ -74,9 +70,7 @@ impl KeySet {
         let mut skipped = Vec::new();
         for (index, member) in members.iter().enumerate() {
             let kid = member.get("kid").and_then(Value::as_str).map(str::to_owned);
-            let outcome = if origin == KeyOrigin::Remote
-                && member.get("kty").and_then(Value::as_str) == Some("oct")
-            {
+            let outcome = if origin == KeyOrigin::Remote && member.get("kty").and_then(Value::as_str) == Some("oct") {
                 Err(KeyError::SymmetricFromRemote)
             } else {
                 VerifyingKey::from_jwk_value(member.clone())
@@ -89,10 +83,7 @@ impl KeySet {
                 }
             }
         }
-        Ok(Self {
-            keys: keys.into(),
-            skipped: skipped.into(),
-        })
+        Ok(Self { keys: keys.into(), skipped: skipped.into() })
     }
 
     /// The usable keys, in document order.
@@ -122,10 +113,7 @@ impl KeySet {
     /// The algorithms some key in the set can verify.
     #[must_use]
     pub fn algorithms(&self) -> Vec<Algorithm> {
-        Algorithm::ALL
-            .into_iter()
-            .filter(|&alg| self.keys.iter().any(|k| k.fits(alg)))
-            .collect()
+        Algorithm::ALL.into_iter().filter(|&alg| self.keys.iter().any(|k| k.fits(alg))).collect()
     }
 
     /// The keys to try for a token with this `kid` and `alg`, at most
@@ -140,31 +128,16 @@ impl KeySet {
     /// [`Error::KeyNotFound`] when no key has the `kid` (or the set is
     /// empty), [`Error::KeyAlgMismatch`] when keys match but none fits `alg`
     /// (an HS256 token naming an RSA key lands here, never in an HMAC check).
-    pub(crate) fn candidates<'q>(
-        &self,
-        kid: Option<&'q str>,
-        alg: Algorithm,
-    ) -> Result<Candidates<'_, 'q>, Error> {
+    pub(crate) fn candidates<'q>(&self, kid: Option<&'q str>, alg: Algorithm) -> Result<Candidates<'_, 'q>, Error> {
         let named = |k: &&VerifyingKey| kid.is_none_or(|kid| k.kid() == Some(kid));
         if !self.keys.iter().any(|k| named(&k)) {
             return Err(Error::KeyNotFound);
         }
-        let mut fitting = self
-            .keys
-            .iter()
-            .filter(named)
-            .filter(|k| k.fits(alg))
-            .peekable();
+        let mut fitting = self.keys.iter().filter(named).filter(|k| k.fits(alg)).peekable();
         if fitting.peek().is_none() {
             return Err(Error::KeyAlgMismatch);
         }
-        Ok(Candidates {
-            keys: &self.keys,
-            kid,
-            alg,
-            next: 0,
-            tried: 0,
-        })
+        Ok(Candidates { keys: &self.keys, kid, alg, next: 0, tried: 0 })
     }
 }
 

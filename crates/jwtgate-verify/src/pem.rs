@@ -21,14 +21,12 @@ impl VerifyingKey {
     /// certificates included (give the public key; a certificate's key is
     /// not trusted just for being in a certificate).
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes())
-            .map_err(|e| KeyError::InvalidPem(e.to_string()))?;
+        let (label, der) =
+            pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(|e| KeyError::InvalidPem(e.to_string()))?;
         match label {
             "PUBLIC KEY" => Self::from_spki_der(&der),
             "RSA PUBLIC KEY" => rsa_pkcs1(&der),
-            other => Err(KeyError::InvalidPem(format!(
-                "expected PUBLIC KEY or RSA PUBLIC KEY, found {other}"
-            ))),
+            other => Err(KeyError::InvalidPem(format!("expected PUBLIC KEY or RSA PUBLIC KEY, found {other}"))),
         }
     }
 
@@ -39,34 +37,26 @@ impl VerifyingKey {
     /// [`KeyError::InvalidPem`] for malformed DER or an algorithm other than
     /// RSA, EC P-256 and Ed25519.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        let spki = SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|e| KeyError::InvalidPem(e.to_string()))?;
-        let key = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or_else(|| KeyError::InvalidPem("unused bits in key".into()))?;
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| KeyError::InvalidPem(e.to_string()))?;
+        let key =
+            spki.subject_public_key.as_bytes().ok_or_else(|| KeyError::InvalidPem("unused bits in key".into()))?;
         match spki.algorithm.oid {
             RSA_ENCRYPTION => rsa_pkcs1(key),
             EC_PUBLIC_KEY => {
-                let curve = spki
-                    .algorithm
-                    .parameters_oid()
-                    .map_err(|e| KeyError::InvalidPem(e.to_string()))?;
+                let curve = spki.algorithm.parameters_oid().map_err(|e| KeyError::InvalidPem(e.to_string()))?;
                 if curve != PRIME256V1 {
                     return Err(KeyError::UnsupportedCurve);
                 }
                 Self::p256(key)
             }
             ED25519 => Self::ed25519(key),
-            other => Err(KeyError::InvalidPem(format!(
-                "unsupported key algorithm {other}"
-            ))),
+            other => Err(KeyError::InvalidPem(format!("unsupported key algorithm {other}"))),
         }
     }
 }
 
 fn rsa_pkcs1(der: &[u8]) -> Result<VerifyingKey, KeyError> {
-    let key = pkcs1::RsaPublicKey::<pkcs1::UintRef<'_>>::from_der(der)
-        .map_err(|e| KeyError::InvalidPem(e.to_string()))?;
+    let key =
+        pkcs1::RsaPublicKey::<pkcs1::UintRef<'_>>::from_der(der).map_err(|e| KeyError::InvalidPem(e.to_string()))?;
     VerifyingKey::rsa(key.modulus.as_bytes(), key.public_exponent.as_bytes())
 }

@@ -151,10 +151,7 @@ impl VerifierBuilder {
     }
 
     /// Claims that must be present (in addition to `exp`, always required).
-    pub fn require_claims(
-        mut self,
-        claims: impl IntoIterator<Item = impl Into<Cow<'static, str>>>,
-    ) -> Self {
+    pub fn require_claims(mut self, claims: impl IntoIterator<Item = impl Into<Cow<'static, str>>>) -> Self {
         self.required.extend(claims.into_iter().map(Into::into));
         self
     }
@@ -184,15 +181,7 @@ impl VerifierBuilder {
     /// `exp`, `aud`, `sub`, `client_id`, `iat`, `jti` are required (section 2.2).
     /// Issuer, audience and algorithms are still yours to set.
     pub fn rfc9068_access_token(self) -> Self {
-        self.require_typ("at+jwt").require_claims([
-            "iss",
-            "exp",
-            "aud",
-            "sub",
-            "client_id",
-            "iat",
-            "jti",
-        ])
+        self.require_typ("at+jwt").require_claims(["iss", "exp", "aud", "sub", "client_id", "iat", "jti"])
     }
 
     /// Builds the verifier with its key source (a [`KeySet`](crate::KeySet) or any
@@ -202,17 +191,14 @@ impl VerifierBuilder {
     ///
     /// A [`ConfigError`] if the policy is incomplete or out of bounds.
     pub fn build<R: KeyResolver>(self, keys: R) -> Result<Verifier<R>, ConfigError> {
-        let list =
-            |expect: Expect, unset: ConfigError| -> Result<Option<Box<[Box<str>]>>, ConfigError> {
-                match expect {
-                    Expect::Unset => Err(unset),
-                    Expect::Skip => Ok(None),
-                    Expect::AnyOf(values) if values.iter().any(|v| v.is_empty()) => {
-                        Err(ConfigError::EmptyValue)
-                    }
-                    Expect::AnyOf(values) => Ok(Some(values.into_boxed_slice())),
-                }
-            };
+        let list = |expect: Expect, unset: ConfigError| -> Result<Option<Box<[Box<str>]>>, ConfigError> {
+            match expect {
+                Expect::Unset => Err(unset),
+                Expect::Skip => Ok(None),
+                Expect::AnyOf(values) if values.iter().any(|v| v.is_empty()) => Err(ConfigError::EmptyValue),
+                Expect::AnyOf(values) => Ok(Some(values.into_boxed_slice())),
+            }
+        };
         let issuers = list(self.issuers, ConfigError::IssuerNotSet)?;
         let audiences = list(self.audiences, ConfigError::AudienceNotSet)?;
         let mut algorithms = self.algorithms;

@@ -48,14 +48,9 @@ impl<R: KeyResolver> IssuerRouter<R> {
     ///
     /// [`Error::InvalidIssuer`] if the token names no routed issuer (or its
     /// `iss` cannot be read), otherwise whatever that verifier reports.
-    pub fn verify<'a>(
-        &self,
-        token: &'a str,
-        scratch: &'a mut Scratch,
-    ) -> Result<Verified<'a>, Error> {
-        let outcome = self
-            .pick(token, scratch)
-            .and_then(|(verifier, parsed)| verifier.verify_parsed(token.len(), parsed));
+    pub fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        let outcome =
+            self.pick(token, scratch).and_then(|(verifier, parsed)| verifier.verify_parsed(token.len(), parsed));
         observe(&outcome, token.len());
         outcome
     }
@@ -65,11 +60,7 @@ impl<R: KeyResolver> IssuerRouter<R> {
     /// # Errors
     ///
     /// As [`IssuerRouter::verify`].
-    pub async fn verify_async<'a>(
-        &self,
-        token: &'a str,
-        scratch: &'a mut Scratch,
-    ) -> Result<Verified<'a>, Error> {
+    pub async fn verify_async<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
         let outcome = match self.pick(token, scratch) {
             Ok((verifier, parsed)) => verifier.verify_parsed_async(token.len(), parsed).await,
             Err(e) => Err(e),
@@ -80,25 +71,13 @@ impl<R: KeyResolver> IssuerRouter<R> {
 
     /// Parses once (at the largest size any verifier may allow; the chosen
     /// verifier then applies its own limit) and picks by unverified `iss`.
-    fn pick<'a>(
-        &self,
-        token: &'a str,
-        scratch: &'a mut Scratch,
-    ) -> Result<(&Verifier<R>, Token<'a>), Error> {
+    fn pick<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<(&Verifier<R>, Token<'a>), Error> {
         let limits = Limits::new().with_max_token_bytes(MAX_TOKEN_BYTES_CEILING);
-        let parsed = jwtgate_parse::parse_with(token.as_bytes(), scratch.bytes(), &limits)
-            .map_err(Error::from_parse)?;
-        let iss = parsed
-            .claims()
-            .ok()
-            .and_then(|c| c.iss())
-            .ok_or(Error::InvalidIssuer)?;
-        let verifier = self
-            .routes
-            .iter()
-            .find(|(issuer, _)| iss.eq_str(issuer))
-            .map(|(_, v)| v)
-            .ok_or(Error::InvalidIssuer)?;
+        let parsed =
+            jwtgate_parse::parse_with(token.as_bytes(), scratch.bytes(), &limits).map_err(Error::from_parse)?;
+        let iss = parsed.claims().ok().and_then(|c| c.iss()).ok_or(Error::InvalidIssuer)?;
+        let verifier =
+            self.routes.iter().find(|(issuer, _)| iss.eq_str(issuer)).map(|(_, v)| v).ok_or(Error::InvalidIssuer)?;
         Ok((verifier, parsed))
     }
 }

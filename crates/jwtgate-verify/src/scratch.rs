@@ -19,9 +19,7 @@ impl Scratch {
     /// A zeroed buffer.
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            buf: [0; SCRATCH_LEN],
-        }
+        Self { buf: [0; SCRATCH_LEN] }
     }
 
     pub(crate) fn bytes(&mut self) -> &mut [u8] {

@@ -23,11 +23,7 @@ pub struct Verified<'a> {
 
 impl<'a> Verified<'a> {
     pub(crate) const fn new(alg: Algorithm, header: Header<'a>, claims: Claims<'a>) -> Self {
-        Self {
-            alg,
-            header,
-            claims,
-        }
+        Self { alg, header, claims }
     }
 
     /// The algorithm the signature was verified with.
@@ -69,7 +65,6 @@ impl<'a> Verified<'a> {
     /// [`Error::InvalidClaim`] if the claims do not fit `T`; the message
     /// names no claim value.
     pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_str(self.claims.json())
-            .map_err(|_| Error::InvalidClaim(Cow::Borrowed("custom claims")))
+        serde_json::from_str(self.claims.json()).map_err(|_| Error::InvalidClaim(Cow::Borrowed("custom claims")))
     }
 }

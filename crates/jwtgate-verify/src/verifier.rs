@@ -50,10 +50,7 @@ impl<R: KeyResolver> Verifier<R> {
 
     /// The issuers this verifier accepts (`None`: issuer check switched off).
     pub fn issuers(&self) -> Option<impl Iterator<Item = &str>> {
-        self.policy
-            .issuers
-            .as_ref()
-            .map(|list| list.iter().map(|s| &**s))
+        self.policy.issuers.as_ref().map(|list| list.iter().map(|s| &**s))
     }
 
     /// Verifies `token` with the keys the source has now.
@@ -70,14 +67,8 @@ impl<R: KeyResolver> Verifier<R> {
     /// # Panics
     ///
     /// Never.
-    pub fn verify<'a>(
-        &self,
-        token: &'a str,
-        scratch: &'a mut Scratch,
-    ) -> Result<Verified<'a>, Error> {
-        let outcome = self
-            .parse(token, scratch)
-            .and_then(|parsed| self.verify_parsed(token.len(), parsed));
+    pub fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        let outcome = self.parse(token, scratch).and_then(|parsed| self.verify_parsed(token.len(), parsed));
         observe(&outcome, token.len());
         outcome
     }
@@ -91,11 +82,7 @@ impl<R: KeyResolver> Verifier<R> {
     ///
     /// As [`Verifier::verify`], plus [`Error::KeySourceUnavailable`] if the
     /// refresh failed.
-    pub async fn verify_async<'a>(
-        &self,
-        token: &'a str,
-        scratch: &'a mut Scratch,
-    ) -> Result<Verified<'a>, Error> {
+    pub async fn verify_async<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
         let outcome = match self.parse(token, scratch) {
             Ok(parsed) => self.verify_parsed_async(token.len(), parsed).await,
             Err(e) => Err(e),
@@ -110,16 +97,11 @@ impl<R: KeyResolver> Verifier<R> {
             return Err(Error::TokenTooLarge);
         }
         let limits = Limits::new().with_max_token_bytes(self.policy.max_token_bytes);
-        jwtgate_parse::parse_with(token.as_bytes(), scratch.bytes(), &limits)
-            .map_err(Error::from_parse)
+        jwtgate_parse::parse_with(token.as_bytes(), scratch.bytes(), &limits).map_err(Error::from_parse)
     }
 
     /// Everything after parsing, with the keys in hand.
-    pub(crate) fn verify_parsed<'a>(
-        &self,
-        len: usize,
-        token: Token<'a>,
-    ) -> Result<Verified<'a>, Error> {
+    pub(crate) fn verify_parsed<'a>(&self, len: usize, token: Token<'a>) -> Result<Verified<'a>, Error> {
         let parsed = self.admit(len, token)?;
         let keys = self.keys.current()?;
         self.finish(parsed, &keys)
@@ -127,30 +109,15 @@ impl<R: KeyResolver> Verifier<R> {
 
     /// Everything after parsing; refreshes the keys once if they cannot
     /// serve the token.
-    pub(crate) async fn verify_parsed_async<'a>(
-        &self,
-        len: usize,
-        token: Token<'a>,
-    ) -> Result<Verified<'a>, Error> {
+    pub(crate) async fn verify_parsed_async<'a>(&self, len: usize, token: Token<'a>) -> Result<Verified<'a>, Error> {
         let parsed = self.admit(len, token)?;
         // The key guard is dropped before the await below.
-        let first = self
-            .keys
-            .current()
-            .and_then(|keys| self.finish(parsed, &keys));
+        let first = self.keys.current().and_then(|keys| self.finish(parsed, &keys));
         match first {
             Err(Error::KeyNotFound | Error::KeySourceUnavailable(_)) => {
                 let mut buf = [0u8; 256];
-                let kid = token
-                    .header()
-                    .kid()
-                    .and_then(|k| k.unescape_into(&mut buf).ok());
-                self.keys
-                    .refresh(KeyQuery {
-                        kid,
-                        alg: parsed.alg,
-                    })
-                    .await?;
+                let kid = token.header().kid().and_then(|k| k.unescape_into(&mut buf).ok());
+                self.keys.refresh(KeyQuery { kid, alg: parsed.alg }).await?;
                 let keys = self.keys.current()?;
                 self.finish(parsed, &keys)
             }
@@ -183,15 +150,11 @@ impl<R: KeyResolver> Verifier<R> {
         let header = *token.header();
         let mut kid_buf = [0u8; 256];
         let kid = match header.kid() {
-            Some(kid) => Some(
-                kid.unescape_into(&mut kid_buf)
-                    .map_err(|_| Error::KeyNotFound)?,
-            ),
+            Some(kid) => Some(kid.unescape_into(&mut kid_buf).map_err(|_| Error::KeyNotFound)?),
             None => None,
         };
         let mut candidates = keys.candidates(kid, alg)?;
-        let verified = candidates
-            .any(|key| key.verify_signature(alg, token.signing_input(), token.signature()));
+        let verified = candidates.any(|key| key.verify_signature(alg, token.signing_input(), token.signature()));
         if !verified {
             return Err(Error::BadSignature);
         }
@@ -204,9 +167,7 @@ impl<R: KeyResolver> Verifier<R> {
     fn check_claims(&self, claims: &Claims<'_>, header: &Header<'_>) -> Result<(), Error> {
         let p = &self.policy;
         let now = p.clock.now();
-        let exp = claims
-            .exp()
-            .ok_or(Error::MissingClaim(Cow::Borrowed("exp")))?;
+        let exp = claims.exp().ok_or(Error::MissingClaim(Cow::Borrowed("exp")))?;
         // RFC 7519 4.1.4: the current time must be before exp. Fractions
         // round toward rejection: exp down, nbf and iat up.
         if now >= exp.floor().saturating_add(p.leeway) {
@@ -223,29 +184,20 @@ impl<R: KeyResolver> Verifier<R> {
             return Err(Error::IssuedInFuture);
         }
         if let Some(max_age) = p.max_age {
-            let iat = claims
-                .iat()
-                .ok_or(Error::MissingClaim(Cow::Borrowed("iat")))?;
+            let iat = claims.iat().ok_or(Error::MissingClaim(Cow::Borrowed("iat")))?;
             if now.saturating_sub(iat.floor()) > max_age.saturating_add(p.leeway) {
                 return Err(Error::Expired);
             }
         }
         if let Some(issuers) = &p.issuers {
-            let iss = claims
-                .iss()
-                .ok_or(Error::MissingClaim(Cow::Borrowed("iss")))?;
+            let iss = claims.iss().ok_or(Error::MissingClaim(Cow::Borrowed("iss")))?;
             if !issuers.iter().any(|i| iss.eq_str(i)) {
                 return Err(Error::InvalidIssuer);
             }
         }
         if let Some(audiences) = &p.audiences {
-            let aud = claims
-                .aud()
-                .ok_or(Error::MissingClaim(Cow::Borrowed("aud")))?;
-            if !aud
-                .iter()
-                .any(|a| audiences.iter().any(|want| a.eq_str(want)))
-            {
+            let aud = claims.aud().ok_or(Error::MissingClaim(Cow::Borrowed("aud")))?;
+            if !aud.iter().any(|a| audiences.iter().any(|want| a.eq_str(want))) {
                 return Err(Error::InvalidAudience);
             }
         }

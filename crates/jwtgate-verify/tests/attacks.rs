@@ -1,19 +1,11 @@
 //! The known-attack catalogue: each test is one way a JWT verifier has been
 //! broken, and asserts the exact rejection code jwtgate answers with.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
 mod common;
 
-use common::{
-    ISS, Issuer, b64, builder, outcome, signature_of, verifier_for, with_parts, with_signature,
-};
+use common::{ISS, Issuer, b64, builder, outcome, signature_of, verifier_for, with_parts, with_signature};
 use jwtgate_verify::{Algorithm, KeySet, Scratch};
 use xtask::alg::Alg;
 use xtask::mint;
@@ -26,11 +18,7 @@ fn alg_none_in_every_casing_is_refused() {
     for alg in ["none", "None", "NONE", "nOnE", "none ", "\\u006eone"] {
         let header = format!(r#"{{"alg":"{alg}","typ":"at+jwt"}}"#);
         // With the original signature kept: the alg is refused first.
-        assert_eq!(
-            outcome(&v, &with_parts(&token, Some(&header), None)),
-            Err("unsupported_alg"),
-            "{alg}"
-        );
+        assert_eq!(outcome(&v, &with_parts(&token, Some(&header), None)), Err("unsupported_alg"), "{alg}");
         // As a real unsecured JWS (empty signature): refused by the parser.
         let (input, _) = with_parts(&token, Some(&header), None)
             .rsplit_once('.')
@@ -46,11 +34,7 @@ fn alg_names_are_case_sensitive() {
     let v = verifier_for(&issuer);
     for alg in ["hs256", "Hs256", "HS256\u{0}", "HS 256"] {
         let header = serde_json_string(alg);
-        let token = with_parts(
-            &issuer.token(),
-            Some(&format!(r#"{{"alg":{header}}}"#)),
-            None,
-        );
+        let token = with_parts(&issuer.token(), Some(&format!(r#"{{"alg":{header}}}"#)), None);
         assert_eq!(outcome(&v, &token), Err("unsupported_alg"), "{alg:?}");
     }
 }
@@ -72,35 +56,23 @@ fn hs256_signed_with_the_rsa_public_key_as_secret_is_refused() {
     };
     let jwk = rsa.jwk_public();
     let dir = tempfile::tempdir().unwrap();
-    for (what, secret) in [
-        ("PEM", pem.as_bytes().to_vec()),
-        ("DER", der),
-        ("JWK", jwk.as_bytes().to_vec()),
-    ] {
+    for (what, secret) in [("PEM", pem.as_bytes().to_vec()), ("DER", der), ("JWK", jwk.as_bytes().to_vec())] {
         let forged_key = dir.path().join(format!("{what}.json"));
         let jwk = serde_json::json!({ "kty": "oct", "k": b64(&secret), "alg": "HS256" });
         std::fs::write(&forged_key, jwk.to_string()).unwrap();
         let header = format!(r#"{{"alg":"HS256","typ":"at+jwt","kid":"{}"}}"#, rsa.kid());
-        let payload =
-            format!(r#"{{"iss":"{ISS}","aud":"api.test","sub":"admin","exp":1700000300}}"#);
+        let payload = format!(r#"{{"iss":"{ISS}","aud":"api.test","sub":"admin","exp":1700000300}}"#);
         let token = mint::sign_raw(&forged_key, &header, &payload).unwrap();
 
         // Even a verifier that (unwisely) allows both families refuses it
         // before any cryptography: the RSA key cannot verify HS256.
-        let both = builder(Algorithm::RS256)
-            .algorithms([Algorithm::HS256])
-            .build(rsa.keys())
-            .unwrap();
+        let both = builder(Algorithm::RS256).algorithms([Algorithm::HS256]).build(rsa.keys()).unwrap();
         assert_eq!(outcome(&both, &token), Err("key_alg_mismatch"), "{what}");
         // Without a kid the RSA key is not even a candidate.
         let no_kid = mint::sign_raw(&forged_key, r#"{"alg":"HS256"}"#, &payload).unwrap();
         assert_eq!(outcome(&both, &no_kid), Err("key_alg_mismatch"), "{what}");
         // The usual RS256-only verifier refuses the algorithm itself.
-        assert_eq!(
-            outcome(&verifier_for(&rsa), &token),
-            Err("unsupported_alg"),
-            "{what}"
-        );
+        assert_eq!(outcome(&verifier_for(&rsa), &token), Err("unsupported_alg"), "{what}");
     }
 }
 
@@ -110,35 +82,22 @@ fn es256_signature_with_zero_scalars_is_refused() {
     let v = verifier_for(&issuer);
     let token = issuer.token();
     assert_eq!(outcome(&v, &token), Ok(()));
-    assert_eq!(
-        outcome(&v, &with_signature(&token, &[0u8; 64])),
-        Err("bad_signature")
-    );
+    assert_eq!(outcome(&v, &with_signature(&token, &[0u8; 64])), Err("bad_signature"));
     // r = 0 with the real s, and the real r with s = 0.
     let sig = signature_of(&token);
     let mut r_zero = sig.clone();
     r_zero[..32].fill(0);
     let mut s_zero = sig;
     s_zero[32..].fill(0);
-    assert_eq!(
-        outcome(&v, &with_signature(&token, &r_zero)),
-        Err("bad_signature")
-    );
-    assert_eq!(
-        outcome(&v, &with_signature(&token, &s_zero)),
-        Err("bad_signature")
-    );
+    assert_eq!(outcome(&v, &with_signature(&token, &r_zero)), Err("bad_signature"));
+    assert_eq!(outcome(&v, &with_signature(&token, &s_zero)), Err("bad_signature"));
 }
 
 /// DER encoding of an ECDSA signature (what OpenSSL produces by default).
 fn der(sig: &[u8]) -> Vec<u8> {
     fn int(bytes: &[u8]) -> Vec<u8> {
         let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|&b| b == 0).collect();
-        let mut v = if trimmed.first().is_some_and(|&b| b >= 0x80) {
-            vec![0]
-        } else {
-            vec![]
-        };
+        let mut v = if trimmed.first().is_some_and(|&b| b >= 0x80) { vec![0] } else { vec![] };
         v.extend(trimmed);
         let mut out = vec![0x02, u8::try_from(v.len()).unwrap()];
         out.extend(v);
@@ -163,8 +122,8 @@ fn es256_der_encoded_signature_is_refused() {
 fn ed25519_non_canonical_s_is_refused() {
     // L, the order of the Ed25519 base point, little-endian.
     const L: [u8; 32] = [
-        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
-        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
     ];
     let issuer = Issuer::new(Alg::EdDSA);
     let v = verifier_for(&issuer);
@@ -179,10 +138,7 @@ fn ed25519_non_canonical_s_is_refused() {
         carry = sum >> 8;
     }
     assert_eq!(carry, 0, "S + L < 2^256 since S < L < 2^253");
-    assert_eq!(
-        outcome(&v, &with_signature(&token, &sig)),
-        Err("bad_signature")
-    );
+    assert_eq!(outcome(&v, &with_signature(&token, &sig)), Err("bad_signature"));
 }
 
 #[test]
@@ -197,8 +153,7 @@ fn keys_embedded_in_the_header_are_never_used() {
             "x5c" => serde_json::json!(["MIIB"]),
             _ => serde_json::json!("https://attacker.example/keys"),
         };
-        let header =
-            serde_json::json!({ "alg": "ES256", "typ": "at+jwt", "kid": "legit", member: value });
+        let header = serde_json::json!({ "alg": "ES256", "typ": "at+jwt", "kid": "legit", member: value });
         let token = attacker.mint(|r| r.header = Some(header.to_string()));
         assert_eq!(outcome(&v, &token), Err("bad_signature"), "{member}");
     }
@@ -208,11 +163,7 @@ fn keys_embedded_in_the_header_are_never_used() {
 fn crit_and_b64_are_refused_even_when_signed() {
     let issuer = Issuer::new(Alg::ES256);
     let v = verifier_for(&issuer);
-    for header in [
-        r#"{"crit":["exp"],"exp":1}"#,
-        r#"{"crit":["b64"],"b64":false}"#,
-        r#"{"b64":true}"#,
-    ] {
+    for header in [r#"{"crit":["exp"],"exp":1}"#, r#"{"crit":["b64"],"b64":false}"#, r#"{"b64":true}"#] {
         let token = issuer.mint(|r| r.header = Some(header.to_owned()));
         assert_eq!(outcome(&v, &token), Err("unsupported_crit"), "{header}");
     }
@@ -233,12 +184,7 @@ fn duplicate_claims_are_refused_even_when_signed() {
         let token = mint::sign_raw(&issuer.written.private_jwk, header, payload).unwrap();
         assert_eq!(outcome(&v, &token), Err("malformed"), "{payload}");
     }
-    let dup_alg = mint::sign_raw(
-        &issuer.written.private_jwk,
-        r#"{"alg":"HS256","alg":"none"}"#,
-        "{}",
-    )
-    .unwrap();
+    let dup_alg = mint::sign_raw(&issuer.written.private_jwk, r#"{"alg":"HS256","alg":"none"}"#, "{}").unwrap();
     assert_eq!(outcome(&v, &dup_alg), Err("malformed"));
 }
 
@@ -246,12 +192,7 @@ fn duplicate_claims_are_refused_even_when_signed() {
 fn nothing_is_reported_about_claims_before_the_signature_verifies() {
     let issuer = Issuer::new(Alg::ES256);
     let v = verifier_for(&issuer);
-    for claims in [
-        r#"{"exp":"tomorrow"}"#,
-        r#"{"exp":1}"#,
-        r#"{"iss":"https://evil.test"}"#,
-        r#"{"aud":"other"}"#,
-    ] {
+    for claims in [r#"{"exp":"tomorrow"}"#, r#"{"exp":1}"#, r#"{"iss":"https://evil.test"}"#, r#"{"aud":"other"}"#] {
         let good = issuer.mint(|r| r.claims = Some(claims.to_owned()));
         let bad = with_signature(&good, &[7u8; 64]);
         assert_ne!(outcome(&v, &good), Ok(()), "{claims}");
@@ -274,13 +215,9 @@ fn families_may_be_mixed_safely_in_one_verifier() {
     let rsa = Issuer::with_kid(Alg::RS256, "rsa");
     let ec = Issuer::with_kid(Alg::ES256, "ec");
     let keys = KeySet::new(
-        [rsa.jwk_public(), ec.jwk_public()]
-            .map(|jwk| jwtgate_verify::VerifyingKey::from_jwk_str(&jwk).unwrap()),
+        [rsa.jwk_public(), ec.jwk_public()].map(|jwk| jwtgate_verify::VerifyingKey::from_jwk_str(&jwk).unwrap()),
     );
-    let v = builder(Algorithm::RS256)
-        .algorithms([Algorithm::ES256])
-        .build(keys)
-        .unwrap();
+    let v = builder(Algorithm::RS256).algorithms([Algorithm::ES256]).build(keys).unwrap();
     assert_eq!(outcome(&v, &rsa.token()), Ok(()));
     assert_eq!(outcome(&v, &ec.token()), Ok(()));
     // An ES256 token naming the RSA key: refused before cryptography.
@@ -293,10 +230,7 @@ fn a_jwk_alg_binds_the_key_to_that_algorithm() {
     // The RS256-bound key also signs PS256 perfectly well; the verifier
     // must still refuse to use it for PS256.
     let issuer = Issuer::with_kid(Alg::RS256, "bound");
-    let v = builder(Algorithm::RS256)
-        .algorithms([Algorithm::PS256])
-        .build(issuer.keys())
-        .unwrap();
+    let v = builder(Algorithm::RS256).algorithms([Algorithm::PS256]).build(issuer.keys()).unwrap();
     assert_eq!(outcome(&v, &issuer.token()), Ok(()));
     let mut unbound: serde_json::Value = serde_json::from_str(&issuer.private_jwk()).unwrap();
     unbound["alg"] = "PS256".into();
@@ -325,10 +259,7 @@ fn oversized_tokens_are_refused_before_parsing() {
     assert_eq!(outcome(&v, &token), Err("token_too_large"));
     let garbage = "!".repeat(20_000);
     assert_eq!(outcome(&v, &garbage), Err("token_too_large"));
-    let roomy = builder(Algorithm::HS256)
-        .max_token_bytes(16 * 1024)
-        .build(issuer.keys())
-        .unwrap();
+    let roomy = builder(Algorithm::HS256).max_token_bytes(16 * 1024).build(issuer.keys()).unwrap();
     assert_eq!(outcome(&roomy, &token), Ok(()));
 }
 
@@ -356,16 +287,9 @@ fn error_messages_never_contain_the_token_or_claims() {
     let err = v.verify(&token, &mut scratch).unwrap_err();
     assert_eq!(err.code(), "invalid_issuer");
     let text = format!("{err} {err:?}");
-    assert!(
-        !text.contains("SECRET") && !text.contains(&token[..20]),
-        "{text}"
-    );
+    assert!(!text.contains("SECRET") && !text.contains(&token[..20]), "{text}");
     let key_debug = format!("{:?}", issuer.keys());
-    assert!(
-        !key_debug.contains(
-            &serde_json::from_str::<serde_json::Value>(&issuer.private_jwk()).unwrap()["k"]
-                .as_str()
-                .unwrap()[..10]
-        )
-    );
+    assert!(!key_debug.contains(
+        &serde_json::from_str::<serde_json::Value>(&issuer.private_jwk()).unwrap()["k"].as_str().unwrap()[..10]
+    ));
 }

@@ -1,13 +1,7 @@
 //! Claim validation: time edges exactly at the leeway boundary, issuer,
 //! audience, typ, required claims, presets, typed custom claims.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
 mod common;
 
@@ -22,10 +16,7 @@ fn hs() -> Issuer {
 }
 
 fn at(issuer: &Issuer, now: i64) -> Verifier {
-    builder(Algorithm::HS256)
-        .clock(FixedClock(now))
-        .build(issuer.keys())
-        .unwrap()
+    builder(Algorithm::HS256).clock(FixedClock(now)).build(issuer.keys()).unwrap()
 }
 
 #[test]
@@ -36,17 +27,10 @@ fn exp_boundary_with_default_leeway() {
     // RFC 7519 4.1.4: expired when now >= exp (+ leeway 30).
     assert_eq!(outcome(&at(&issuer, exp + 29), &token), Ok(()));
     assert_eq!(outcome(&at(&issuer, exp + 30), &token), Err("expired"));
-    let strict = builder(Algorithm::HS256)
-        .leeway(Duration::ZERO)
-        .clock(FixedClock(exp))
-        .build(issuer.keys())
-        .unwrap();
+    let strict = builder(Algorithm::HS256).leeway(Duration::ZERO).clock(FixedClock(exp)).build(issuer.keys()).unwrap();
     assert_eq!(outcome(&strict, &token), Err("expired"));
-    let strict = builder(Algorithm::HS256)
-        .leeway(Duration::ZERO)
-        .clock(FixedClock(exp - 1))
-        .build(issuer.keys())
-        .unwrap();
+    let strict =
+        builder(Algorithm::HS256).leeway(Duration::ZERO).clock(FixedClock(exp - 1)).build(issuer.keys()).unwrap();
     assert_eq!(outcome(&strict, &token), Ok(()));
 }
 
@@ -55,10 +39,7 @@ fn nbf_boundary() {
     let issuer = hs();
     let token = issuer.mint(|r| r.nbf = Some((NOW + 100).to_string()));
     // Not yet valid while now < nbf - leeway.
-    assert_eq!(
-        outcome(&at(&issuer, NOW + 69), &token),
-        Err("not_yet_valid")
-    );
+    assert_eq!(outcome(&at(&issuer, NOW + 69), &token), Err("not_yet_valid"));
     assert_eq!(outcome(&at(&issuer, NOW + 70), &token), Ok(()));
 }
 
@@ -74,11 +55,7 @@ fn iat_boundary() {
 #[test]
 fn fractional_times_round_toward_rejection() {
     let issuer = hs();
-    let v = builder(Algorithm::HS256)
-        .leeway(Duration::ZERO)
-        .clock(FixedClock(NOW))
-        .build(issuer.keys())
-        .unwrap();
+    let v = builder(Algorithm::HS256).leeway(Duration::ZERO).clock(FixedClock(NOW)).build(issuer.keys()).unwrap();
     // exp = NOW + 0.5: floor is NOW, and now >= NOW is expired.
     let token = issuer.mint(|r| r.claims = Some(format!(r#"{{"exp":{NOW}.5}}"#)));
     assert_eq!(outcome(&v, &token), Err("expired"));
@@ -103,19 +80,10 @@ fn exp_is_required_and_must_be_a_number() {
     )
     .unwrap();
     assert_eq!(outcome(&v, &no_exp), Err("missing_claim"));
-    for exp in [
-        r#""1700000300""#,
-        "null",
-        "true",
-        "[1700000300]",
-        "1e400",
-        "9223372036854775808",
-    ] {
+    for exp in [r#""1700000300""#, "null", "true", "[1700000300]", "1e400", "9223372036854775808"] {
         // Signed as raw text: serde_json (inside mint) cannot hold 1e400.
         let payload = format!(r#"{{"iss":"{ISS}","aud":"{AUD}","exp":{exp}}}"#);
-        let token =
-            xtask::mint::sign_raw(&issuer.written.private_jwk, r#"{"alg":"HS256"}"#, &payload)
-                .unwrap();
+        let token = xtask::mint::sign_raw(&issuer.written.private_jwk, r#"{"alg":"HS256"}"#, &payload).unwrap();
         assert_eq!(outcome(&v, &token), Err("invalid_claim"), "exp {exp}");
     }
 }
@@ -124,37 +92,13 @@ fn exp_is_required_and_must_be_a_number() {
 fn issuer_checks() {
     let issuer = hs();
     let v = verifier_for(&issuer);
-    assert_eq!(
-        outcome(&v, &issuer.mint(|r| r.iss = "https://other.test".into())),
-        Err("invalid_issuer")
-    );
-    assert_eq!(
-        outcome(&v, &issuer.mint(|r| r.iss = format!("{ISS}/"))),
-        Err("invalid_issuer")
-    );
-    assert_eq!(
-        outcome(&v, &issuer.mint(|r| r.iss = ISS.to_uppercase())),
-        Err("invalid_issuer")
-    );
-    assert_eq!(
-        outcome(
-            &v,
-            &issuer.mint(|r| r.claims = Some(r#"{"iss":null}"#.into()))
-        ),
-        Err("invalid_claim")
-    );
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.iss = "https://other.test".into())), Err("invalid_issuer"));
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.iss = format!("{ISS}/"))), Err("invalid_issuer"));
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.iss = ISS.to_uppercase())), Err("invalid_issuer"));
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.claims = Some(r#"{"iss":null}"#.into()))), Err("invalid_claim"));
     // Escaped but equal.
-    assert_eq!(
-        outcome(
-            &v,
-            &issuer.mint(|r| r.claims = Some(r#"{"iss":"https:\/\/issuer.test"}"#.into()))
-        ),
-        Ok(())
-    );
-    let several = builder(Algorithm::HS256)
-        .issuers(["https://a.test", ISS])
-        .build(issuer.keys())
-        .unwrap();
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.claims = Some(r#"{"iss":"https:\/\/issuer.test"}"#.into()))), Ok(()));
+    let several = builder(Algorithm::HS256).issuers(["https://a.test", ISS]).build(issuer.keys()).unwrap();
     assert_eq!(outcome(&several, &issuer.token()), Ok(()));
     let skip = Verifier::builder()
         .insecure_skip_issuer_check()
@@ -163,10 +107,7 @@ fn issuer_checks() {
         .clock(FixedClock(NOW))
         .build(issuer.keys())
         .unwrap();
-    assert_eq!(
-        outcome(&skip, &issuer.mint(|r| r.iss = "anyone".into())),
-        Ok(())
-    );
+    assert_eq!(outcome(&skip, &issuer.mint(|r| r.iss = "anyone".into())), Ok(()));
 }
 
 #[test]
@@ -174,28 +115,10 @@ fn audience_as_string_and_array() {
     let issuer = hs();
     let v = verifier_for(&issuer);
     assert_eq!(outcome(&v, &issuer.token()), Ok(()));
-    assert_eq!(
-        outcome(&v, &issuer.mint(|r| r.aud = vec!["x".into(), AUD.into()])),
-        Ok(())
-    );
-    assert_eq!(
-        outcome(&v, &issuer.mint(|r| r.aud = vec!["x".into(), "y".into()])),
-        Err("invalid_audience")
-    );
-    assert_eq!(
-        outcome(
-            &v,
-            &issuer.mint(|r| r.claims = Some(r#"{"aud":[]}"#.into()))
-        ),
-        Err("invalid_audience")
-    );
-    assert_eq!(
-        outcome(
-            &v,
-            &issuer.mint(|r| r.claims = Some(r#"{"aud":[1]}"#.into()))
-        ),
-        Err("invalid_claim")
-    );
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.aud = vec!["x".into(), AUD.into()])), Ok(()));
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.aud = vec!["x".into(), "y".into()])), Err("invalid_audience"));
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.claims = Some(r#"{"aud":[]}"#.into()))), Err("invalid_audience"));
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.claims = Some(r#"{"aud":[1]}"#.into()))), Err("invalid_claim"));
     let no_aud = xtask::mint::sign_raw(
         &issuer.written.private_jwk,
         r#"{"alg":"HS256"}"#,
@@ -208,49 +131,23 @@ fn audience_as_string_and_array() {
 #[test]
 fn typ_comparison_per_rfc7515() {
     let issuer = hs();
-    let v = builder(Algorithm::HS256)
-        .require_typ("at+jwt")
-        .build(issuer.keys())
-        .unwrap();
-    for typ in [
-        "at+jwt",
-        "AT+JWT",
-        "application/at+jwt",
-        "Application/At+JWT",
-    ] {
-        assert_eq!(
-            outcome(&v, &issuer.mint(|r| r.typ = typ.into())),
-            Ok(()),
-            "{typ}"
-        );
+    let v = builder(Algorithm::HS256).require_typ("at+jwt").build(issuer.keys()).unwrap();
+    for typ in ["at+jwt", "AT+JWT", "application/at+jwt", "Application/At+JWT"] {
+        assert_eq!(outcome(&v, &issuer.mint(|r| r.typ = typ.into())), Ok(()), "{typ}");
     }
     for typ in ["JWT", "at+jwt ", "application/jwt", "xapplication/at+jwt"] {
-        assert_eq!(
-            outcome(&v, &issuer.mint(|r| r.typ = typ.into())),
-            Err("invalid_typ"),
-            "{typ}"
-        );
+        assert_eq!(outcome(&v, &issuer.mint(|r| r.typ = typ.into())), Err("invalid_typ"), "{typ}");
     }
-    assert_eq!(
-        outcome(&v, &issuer.mint(|r| r.typ = String::new())),
-        Err("invalid_typ")
-    );
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.typ = String::new())), Err("invalid_typ"));
 }
 
 #[test]
 fn rfc9068_preset_requires_its_claims_and_refuses_id_tokens() {
     let issuer = hs();
-    let v = builder(Algorithm::HS256)
-        .rfc9068_access_token()
-        .build(issuer.keys())
-        .unwrap();
+    let v = builder(Algorithm::HS256).rfc9068_access_token().build(issuer.keys()).unwrap();
     let full = issuer.mint(|r| r.claims = Some(r#"{"client_id":"svc"}"#.into()));
     assert_eq!(outcome(&v, &full), Ok(()));
-    assert_eq!(
-        outcome(&v, &issuer.token()),
-        Err("missing_claim"),
-        "client_id missing"
-    );
+    assert_eq!(outcome(&v, &issuer.token()), Err("missing_claim"), "client_id missing");
     // An OpenID Connect ID token: typ JWT.
     let id_token = issuer.mint(|r| {
         r.typ = "JWT".into();
@@ -262,24 +159,9 @@ fn rfc9068_preset_requires_its_claims_and_refuses_id_tokens() {
 #[test]
 fn required_claims_and_null() {
     let issuer = hs();
-    let v = builder(Algorithm::HS256)
-        .require_claims(["tenant"])
-        .build(issuer.keys())
-        .unwrap();
-    assert_eq!(
-        outcome(
-            &v,
-            &issuer.mint(|r| r.claims = Some(r#"{"tenant":"t1"}"#.into()))
-        ),
-        Ok(())
-    );
-    assert_eq!(
-        outcome(
-            &v,
-            &issuer.mint(|r| r.claims = Some(r#"{"tenant":null}"#.into()))
-        ),
-        Err("missing_claim")
-    );
+    let v = builder(Algorithm::HS256).require_claims(["tenant"]).build(issuer.keys()).unwrap();
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.claims = Some(r#"{"tenant":"t1"}"#.into()))), Ok(()));
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.claims = Some(r#"{"tenant":null}"#.into()))), Err("missing_claim"));
     let mut scratch = Scratch::new();
     let err = v.verify(&issuer.token(), &mut scratch).unwrap_err();
     assert_eq!(err.to_string(), "required claim \"tenant\" is missing");
@@ -288,10 +170,7 @@ fn required_claims_and_null() {
 #[test]
 fn max_age_from_iat() {
     let issuer = hs();
-    let v = builder(Algorithm::HS256)
-        .max_age(Duration::from_secs(600))
-        .build(issuer.keys())
-        .unwrap();
+    let v = builder(Algorithm::HS256).max_age(Duration::from_secs(600)).build(issuer.keys()).unwrap();
     let old = issuer.mint(|r| {
         r.now = Some(NOW - 631);
         r.ttl = "1h".into();
@@ -318,15 +197,11 @@ fn typed_custom_claims_after_verification() {
     }
     let issuer = hs();
     let v = verifier_for(&issuer);
-    let token =
-        issuer.mint(|r| r.claims = Some(r#"{"roles":["admin","dev"],"tenant":{"id":42}}"#.into()));
+    let token = issuer.mint(|r| r.claims = Some(r#"{"roles":["admin","dev"],"tenant":{"id":42}}"#.into()));
     let mut scratch = Scratch::new();
     let verified = v.verify(&token, &mut scratch).unwrap();
     let mine: MyClaims = verified.claims_as().unwrap();
-    assert_eq!(
-        (mine.sub.as_str(), mine.roles.len(), mine.tenant.id),
-        ("user-1", 2, 42)
-    );
+    assert_eq!((mine.sub.as_str(), mine.roles.len(), mine.tenant.id), ("user-1", 2, 42));
     assert_eq!(verified.alg(), Algorithm::HS256);
     assert_eq!(verified.kid().unwrap(), issuer.kid());
     #[derive(Debug, serde::Deserialize)]
@@ -334,10 +209,7 @@ fn typed_custom_claims_after_verification() {
     struct Wrong {
         roles: u8,
     }
-    assert_eq!(
-        verified.claims_as::<Wrong>().unwrap_err().code(),
-        "invalid_claim"
-    );
+    assert_eq!(verified.claims_as::<Wrong>().unwrap_err().code(), "invalid_claim");
 }
 
 #[test]
@@ -345,40 +217,16 @@ fn secure_defaults_are_enforced_by_the_builder() {
     let issuer = hs();
     let keys = || issuer.keys();
     let err = |b: jwtgate_verify::VerifierBuilder| b.build(keys()).unwrap_err();
-    assert_eq!(
-        err(Verifier::builder()
-            .audience(AUD)
-            .algorithms([Algorithm::HS256])),
-        ConfigError::IssuerNotSet
-    );
-    assert_eq!(
-        err(Verifier::builder()
-            .issuer(ISS)
-            .algorithms([Algorithm::HS256])),
-        ConfigError::AudienceNotSet
-    );
-    assert_eq!(
-        err(Verifier::builder().issuer(ISS).audience(AUD)),
-        ConfigError::NoAlgorithms
-    );
-    assert_eq!(
-        err(builder(Algorithm::HS256).leeway(Duration::from_secs(301))),
-        ConfigError::LeewayTooLarge
-    );
+    assert_eq!(err(Verifier::builder().audience(AUD).algorithms([Algorithm::HS256])), ConfigError::IssuerNotSet);
+    assert_eq!(err(Verifier::builder().issuer(ISS).algorithms([Algorithm::HS256])), ConfigError::AudienceNotSet);
+    assert_eq!(err(Verifier::builder().issuer(ISS).audience(AUD)), ConfigError::NoAlgorithms);
+    assert_eq!(err(builder(Algorithm::HS256).leeway(Duration::from_secs(301))), ConfigError::LeewayTooLarge);
     assert_eq!(
         err(builder(Algorithm::HS256).max_token_bytes(16 * 1024 + 1)),
         ConfigError::MaxTokenBytesTooLarge(16 * 1024)
     );
-    assert_eq!(
-        err(builder(Algorithm::HS256).issuer("")),
-        ConfigError::EmptyValue
-    );
-    assert!(
-        builder(Algorithm::HS256)
-            .leeway(Duration::from_secs(300))
-            .build(keys())
-            .is_ok()
-    );
+    assert_eq!(err(builder(Algorithm::HS256).issuer("")), ConfigError::EmptyValue);
+    assert!(builder(Algorithm::HS256).leeway(Duration::from_secs(300)).build(keys()).is_ok());
 }
 
 #[test]
@@ -402,10 +250,7 @@ fn every_rejection_code_is_stable() {
         (E::InvalidTyp, "invalid_typ"),
         (E::UnsupportedCrit, "unsupported_crit"),
         (E::Revoked, "revoked"),
-        (
-            E::KeySourceUnavailable(Cow::Borrowed("down")),
-            "key_source_unavailable",
-        ),
+        (E::KeySourceUnavailable(Cow::Borrowed("down")), "key_source_unavailable"),
     ];
     for (error, code) in &table {
         assert_eq!(error.code(), *code);

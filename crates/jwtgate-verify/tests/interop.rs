@@ -1,13 +1,7 @@
 //! Tokens minted by an independent implementation (jsonwebtoken, pure-Rust
 //! backend) verify here for every algorithm, with keys from xtask.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
 mod common;
 
@@ -43,10 +37,7 @@ fn jsonwebtoken_tokens_verify_for_every_algorithm() {
         let mut sig = common::signature_of(&token);
         sig[0] ^= 1;
         assert_eq!(
-            outcome(
-                &verifier_for(&issuer),
-                &common::with_signature(&token, &sig)
-            ),
+            outcome(&verifier_for(&issuer), &common::with_signature(&token, &sig)),
             Err("bad_signature"),
             "{alg}"
         );

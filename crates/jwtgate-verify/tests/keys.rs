@@ -1,12 +1,6 @@
 //! Key loading: every format, every refusal, JWKS skip reports.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
 mod common;
 
@@ -19,10 +13,7 @@ fn every_algorithm_loads_from_jwk_and_pem_and_verifies() {
     for alg in Alg::ALL {
         let issuer = Issuer::new(alg);
         let algorithm = issuer.algorithm();
-        let mut sources = vec![(
-            "jwk",
-            VerifyingKey::from_jwk_str(&issuer.jwk_public()).unwrap(),
-        )];
+        let mut sources = vec![("jwk", VerifyingKey::from_jwk_str(&issuer.jwk_public()).unwrap())];
         if let Some(pem) = issuer.public_pem() {
             let key = VerifyingKey::from_pem(&pem).unwrap().with_kid(issuer.kid());
             sources.push(("pem", key));
@@ -41,39 +32,21 @@ fn rsa_below_2048_bits_is_refused() {
     let mut n = vec![0xC3u8; 128];
     n[127] |= 1;
     let jwk = format!(r#"{{"kty":"RSA","n":"{}","e":"AQAB"}}"#, b64(&n));
-    assert!(matches!(
-        VerifyingKey::from_jwk_str(&jwk),
-        Err(KeyError::BadKeySize(_))
-    ));
+    assert!(matches!(VerifyingKey::from_jwk_str(&jwk), Err(KeyError::BadKeySize(_))));
     // 2047 bits: still refused (the top byte has its highest bit clear).
     let mut n = vec![0x7Fu8; 256];
     n[255] |= 1;
     let jwk = format!(r#"{{"kty":"RSA","n":"{}","e":"AQAB"}}"#, b64(&n));
-    assert!(matches!(
-        VerifyingKey::from_jwk_str(&jwk),
-        Err(KeyError::BadKeySize(_))
-    ));
+    assert!(matches!(VerifyingKey::from_jwk_str(&jwk), Err(KeyError::BadKeySize(_))));
 }
 
 #[test]
 fn short_hmac_secrets_are_refused() {
-    assert!(matches!(
-        VerifyingKey::hmac(&[7u8; 31], Algorithm::HS256),
-        Err(KeyError::BadKeySize(_))
-    ));
+    assert!(matches!(VerifyingKey::hmac(&[7u8; 31], Algorithm::HS256), Err(KeyError::BadKeySize(_))));
     assert!(VerifyingKey::hmac(&[7u8; 32], Algorithm::HS256).is_ok());
-    assert!(matches!(
-        VerifyingKey::hmac(&[7u8; 47], Algorithm::HS384),
-        Err(KeyError::BadKeySize(_))
-    ));
-    assert!(matches!(
-        VerifyingKey::hmac(&[7u8; 63], Algorithm::HS512),
-        Err(KeyError::BadKeySize(_))
-    ));
-    assert_eq!(
-        VerifyingKey::hmac(&[7u8; 64], Algorithm::RS256).unwrap_err(),
-        KeyError::AlgMismatch
-    );
+    assert!(matches!(VerifyingKey::hmac(&[7u8; 47], Algorithm::HS384), Err(KeyError::BadKeySize(_))));
+    assert!(matches!(VerifyingKey::hmac(&[7u8; 63], Algorithm::HS512), Err(KeyError::BadKeySize(_))));
+    assert_eq!(VerifyingKey::hmac(&[7u8; 64], Algorithm::RS256).unwrap_err(), KeyError::AlgMismatch);
     // An unbound 32-byte secret fits HS256 but not HS512.
     let jwk = format!(r#"{{"kty":"oct","k":"{}"}}"#, b64([1u8; 32]));
     let key = VerifyingKey::from_jwk_str(&jwk).unwrap();
@@ -83,51 +56,21 @@ fn short_hmac_secrets_are_refused() {
 
 #[test]
 fn invalid_curve_points_and_weak_ed25519_keys_are_refused() {
-    let off_curve = format!(
-        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
-        b64([1u8; 32]),
-        b64([2u8; 32])
-    );
-    assert!(matches!(
-        VerifyingKey::from_jwk_str(&off_curve),
-        Err(KeyError::InvalidKey(_))
-    ));
-    let short = format!(
-        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
-        b64([1u8; 31]),
-        b64([2u8; 32])
-    );
-    assert!(matches!(
-        VerifyingKey::from_jwk_str(&short),
-        Err(KeyError::InvalidKey(_))
-    ));
+    let off_curve = format!(r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#, b64([1u8; 32]), b64([2u8; 32]));
+    assert!(matches!(VerifyingKey::from_jwk_str(&off_curve), Err(KeyError::InvalidKey(_))));
+    let short = format!(r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#, b64([1u8; 31]), b64([2u8; 32]));
+    assert!(matches!(VerifyingKey::from_jwk_str(&short), Err(KeyError::InvalidKey(_))));
     // The Ed25519 identity point (small order) and a low-order point.
     let mut identity = [0u8; 32];
     identity[0] = 1;
     for weak in [identity, [0u8; 32]] {
         let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(weak));
-        assert!(
-            matches!(
-                VerifyingKey::from_jwk_str(&jwk),
-                Err(KeyError::InvalidKey(_))
-            ),
-            "{weak:?}"
-        );
+        assert!(matches!(VerifyingKey::from_jwk_str(&jwk), Err(KeyError::InvalidKey(_))), "{weak:?}");
     }
-    let p384 = format!(
-        r#"{{"kty":"EC","crv":"P-384","x":"{}","y":"{}"}}"#,
-        b64([1u8; 48]),
-        b64([2u8; 48])
-    );
-    assert_eq!(
-        VerifyingKey::from_jwk_str(&p384).unwrap_err(),
-        KeyError::UnsupportedCurve
-    );
+    let p384 = format!(r#"{{"kty":"EC","crv":"P-384","x":"{}","y":"{}"}}"#, b64([1u8; 48]), b64([2u8; 48]));
+    assert_eq!(VerifyingKey::from_jwk_str(&p384).unwrap_err(), KeyError::UnsupportedCurve);
     let x25519 = format!(r#"{{"kty":"OKP","crv":"X25519","x":"{}"}}"#, b64([9u8; 32]));
-    assert_eq!(
-        VerifyingKey::from_jwk_str(&x25519).unwrap_err(),
-        KeyError::UnsupportedCurve
-    );
+    assert_eq!(VerifyingKey::from_jwk_str(&x25519).unwrap_err(), KeyError::UnsupportedCurve);
 }
 
 #[test]
@@ -135,41 +78,23 @@ fn use_and_key_ops_are_honoured() {
     let issuer = Issuer::new(Alg::ES256);
     let mut jwk: serde_json::Value = serde_json::from_str(&issuer.jwk_public()).unwrap();
     jwk["use"] = "enc".into();
-    assert_eq!(
-        VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err(),
-        KeyError::NotForSignatures
-    );
+    assert_eq!(VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err(), KeyError::NotForSignatures);
     jwk["use"] = "sig".into();
     jwk["key_ops"] = serde_json::json!(["sign"]);
-    assert_eq!(
-        VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err(),
-        KeyError::VerifyNotAllowed
-    );
+    assert_eq!(VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err(), KeyError::VerifyNotAllowed);
     jwk["key_ops"] = serde_json::json!(["verify"]);
     assert!(VerifyingKey::from_jwk_value(jwk.clone()).is_ok());
     jwk["alg"] = "RS256".into();
-    assert_eq!(
-        VerifyingKey::from_jwk_value(jwk).unwrap_err(),
-        KeyError::AlgMismatch
-    );
+    assert_eq!(VerifyingKey::from_jwk_value(jwk).unwrap_err(), KeyError::AlgMismatch);
 }
 
 #[test]
 fn pem_refuses_private_keys_and_garbage() {
     let issuer = Issuer::new(Alg::EdDSA);
     let private = issuer.private_pem().unwrap();
-    assert!(matches!(
-        VerifyingKey::from_pem(&private),
-        Err(KeyError::InvalidPem(_))
-    ));
-    assert!(matches!(
-        VerifyingKey::from_pem("not pem"),
-        Err(KeyError::InvalidPem(_))
-    ));
-    assert!(matches!(
-        VerifyingKey::from_spki_der(&[0x30, 0x00]),
-        Err(KeyError::InvalidPem(_))
-    ));
+    assert!(matches!(VerifyingKey::from_pem(&private), Err(KeyError::InvalidPem(_))));
+    assert!(matches!(VerifyingKey::from_pem("not pem"), Err(KeyError::InvalidPem(_))));
+    assert!(matches!(VerifyingKey::from_spki_der(&[0x30, 0x00]), Err(KeyError::InvalidPem(_))));
 }
 
 #[test]
@@ -193,37 +118,20 @@ fn jwks_skips_unusable_members_and_reports_them() {
     let local = KeySet::from_jwks_str(&jwks, KeyOrigin::Local).unwrap();
     let kids: Vec<_> = local.keys().iter().map(|k| k.kid().unwrap()).collect();
     assert_eq!(kids, ["good-ec", "secret", "good-ed"]);
-    let skipped: Vec<_> = local
-        .skipped()
-        .iter()
-        .map(|s| (s.index, s.kid.clone()))
-        .collect();
+    let skipped: Vec<_> = local.skipped().iter().map(|s| (s.index, s.kid.clone())).collect();
     assert_eq!(
         skipped,
-        [
-            (1, Some("enc".into())),
-            (2, Some("unknown-kty".into())),
-            (3, Some("p521".into())),
-            (5, None)
-        ]
+        [(1, Some("enc".into())), (2, Some("unknown-kty".into())), (3, Some("p521".into())), (5, None)]
     );
 
     let remote = KeySet::from_jwks_str(&jwks, KeyOrigin::Remote).unwrap();
     let kids: Vec<_> = remote.keys().iter().map(|k| k.kid().unwrap()).collect();
     assert_eq!(kids, ["good-ec", "good-ed"]);
-    assert!(
-        remote
-            .skipped()
-            .iter()
-            .any(|s| s.reason == KeyError::SymmetricFromRemote)
-    );
+    assert!(remote.skipped().iter().any(|s| s.reason == KeyError::SymmetricFromRemote));
     assert_eq!(remote.algorithms(), [Algorithm::ES256, Algorithm::EdDSA]);
 
     // Both good keys still verify their tokens.
-    let v = builder(Algorithm::ES256)
-        .algorithms([Algorithm::EdDSA])
-        .build(remote)
-        .unwrap();
+    let v = builder(Algorithm::ES256).algorithms([Algorithm::EdDSA]).build(remote).unwrap();
     assert_eq!(outcome(&v, &es.token()), Ok(()));
     assert_eq!(outcome(&v, &ed.token()), Ok(()));
 }
@@ -231,32 +139,17 @@ fn jwks_skips_unusable_members_and_reports_them() {
 #[test]
 fn not_a_jwks_is_an_error() {
     for doc in ["", "[]", "{}", r#"{"keys":{}}"#, "{\"keys\":[]} x"] {
-        assert!(
-            matches!(
-                KeySet::from_jwks_str(doc, KeyOrigin::Local),
-                Err(KeyError::InvalidJwk(_))
-            ),
-            "{doc}"
-        );
+        assert!(matches!(KeySet::from_jwks_str(doc, KeyOrigin::Local), Err(KeyError::InvalidJwk(_))), "{doc}");
     }
-    assert!(
-        KeySet::from_jwks_str(r#"{"keys":[]}"#, KeyOrigin::Local)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(KeySet::from_jwks_str(r#"{"keys":[]}"#, KeyOrigin::Local).unwrap().is_empty());
 }
 
 #[test]
 fn debug_output_never_shows_key_material() {
     let secret = [0xABu8; 32];
-    let key = VerifyingKey::hmac(&secret, Algorithm::HS256)
-        .unwrap()
-        .with_kid("k");
+    let key = VerifyingKey::hmac(&secret, Algorithm::HS256).unwrap().with_kid("k");
     let text = format!("{key:?}");
-    assert_eq!(
-        text,
-        "VerifyingKey(HMAC secret of 32 bytes kid=\"k\" alg=HS256)"
-    );
+    assert_eq!(text, "VerifyingKey(HMAC secret of 32 bytes kid=\"k\" alg=HS256)");
 }
 
 #[test]
@@ -265,10 +158,7 @@ fn without_kid_at_most_three_keys_are_tried() {
     // tried against the first three only.
     let right = Issuer::with_kid(Alg::ES256, "right");
     let mut keys: Vec<VerifyingKey> = (0..5)
-        .map(|i| {
-            VerifyingKey::from_jwk_str(&Issuer::with_kid(Alg::ES256, &format!("w{i}")).jwk_public())
-                .unwrap()
-        })
+        .map(|i| VerifyingKey::from_jwk_str(&Issuer::with_kid(Alg::ES256, &format!("w{i}")).jwk_public()).unwrap())
         .collect();
     keys.push(VerifyingKey::from_jwk_str(&right.jwk_public()).unwrap());
     let v = builder(Algorithm::ES256).build(KeySet::new(keys)).unwrap();
@@ -276,17 +166,8 @@ fn without_kid_at_most_three_keys_are_tried() {
     // A null kid is a type error in the header: malformed.
     assert_eq!(outcome(&v, &no_kid), Err("malformed"));
     let header = r#"{"alg":"ES256","typ":"at+jwt"}"#;
-    let payload = format!(
-        r#"{{"iss":"{}","aud":"{}","exp":{}}}"#,
-        common::ISS,
-        common::AUD,
-        common::NOW + 60
-    );
+    let payload = format!(r#"{{"iss":"{}","aud":"{}","exp":{}}}"#, common::ISS, common::AUD, common::NOW + 60);
     let kidless = xtask::mint::sign_raw(&right.written.private_jwk, header, &payload).unwrap();
     assert_eq!(outcome(&v, &kidless), Err("bad_signature"));
-    assert_eq!(
-        outcome(&v, &right.token()),
-        Ok(()),
-        "with its kid it is found"
-    );
+    assert_eq!(outcome(&v, &right.token()), Ok(()), "with its kid it is found");
 }

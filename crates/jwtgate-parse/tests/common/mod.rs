@@ -6,10 +6,7 @@
     clippy::panic,
     reason = "test code: a panic is a failed test"
 )]
-#![allow(
-    dead_code,
-    reason = "each test crate uses its own subset of these helpers"
-)]
+#![allow(dead_code, reason = "each test crate uses its own subset of these helpers")]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -5,13 +5,9 @@ use p256::ecdsa::signature::Verifier as _;
 use rsa::traits::PublicKeyParts as _;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
-use super::{Provider, RsaPadding};
+use super::{Provider, RSA_BITS, RsaPadding, rsa_modulus, strip_zeros};
 use crate::algorithm::Hash;
 use crate::error::KeyError;
-
-/// Smallest and largest RSA moduli accepted, in bits.
-const RSA_MIN_BITS: usize = 2048;
-const RSA_MAX_BITS: usize = 8192;
 
 pub(crate) struct RustCrypto;
 
@@ -39,25 +35,13 @@ impl Provider for RustCrypto {
     }
 
     fn rsa_key(n: &[u8], e: &[u8]) -> Result<rsa::RsaPublicKey, KeyError> {
-        let n = strip_zeros(n);
-        let bits =
-            (n.len() * 8).saturating_sub(n.first().map_or(0, |b| b.leading_zeros() as usize));
-        if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
-            return Err(KeyError::BadKeySize(format!(
-                "RSA modulus of {bits} bits (2048 to 8192 accepted)"
-            )));
-        }
-        let precision =
-            u32::try_from(n.len() * 8).map_err(|_| KeyError::InvalidKey("RSA modulus"))?;
-        let n = rsa::BoxedUint::from_be_slice(n, precision)
-            .map_err(|_| KeyError::InvalidKey("RSA modulus"))?;
+        let (n, _) = rsa_modulus(n)?;
+        let precision = u32::try_from(n.len() * 8).map_err(|_| KeyError::InvalidKey("RSA modulus"))?;
+        let n = rsa::BoxedUint::from_be_slice(n, precision).map_err(|_| KeyError::InvalidKey("RSA modulus"))?;
         let e = strip_zeros(e);
-        let e_precision =
-            u32::try_from(e.len().max(1) * 8).map_err(|_| KeyError::InvalidKey("RSA exponent"))?;
-        let e = rsa::BoxedUint::from_be_slice(e, e_precision)
-            .map_err(|_| KeyError::InvalidKey("RSA exponent"))?;
-        rsa::RsaPublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS)
-            .map_err(|_| KeyError::InvalidKey("RSA public key"))
+        let e_precision = u32::try_from(e.len().max(1) * 8).map_err(|_| KeyError::InvalidKey("RSA exponent"))?;
+        let e = rsa::BoxedUint::from_be_slice(e, e_precision).map_err(|_| KeyError::InvalidKey("RSA exponent"))?;
+        rsa::RsaPublicKey::new_with_size_limits(n, e, RSA_BITS).map_err(|_| KeyError::InvalidKey("RSA public key"))
     }
 
     fn rsa_bits(key: &rsa::RsaPublicKey) -> usize {
@@ -71,11 +55,8 @@ impl Provider for RustCrypto {
     }
 
     fn ed25519_key(x: &[u8]) -> Result<ed25519_dalek::VerifyingKey, KeyError> {
-        let x: &[u8; 32] = x
-            .try_into()
-            .map_err(|_| KeyError::InvalidKey("Ed25519 key must be 32 bytes"))?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(x)
-            .map_err(|_| KeyError::InvalidKey("Ed25519 point"))?;
+        let x: &[u8; 32] = x.try_into().map_err(|_| KeyError::InvalidKey("Ed25519 key must be 32 bytes"))?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| KeyError::InvalidKey("Ed25519 point"))?;
         if key.is_weak() {
             return Err(KeyError::InvalidKey("Ed25519 key of small order"));
         }
@@ -85,61 +66,37 @@ impl Provider for RustCrypto {
     fn verify_hmac(key: &HmacKeys, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
         // verify_slice compares in constant time and checks the length.
         match hash {
-            Hash::Sha256 => mac(key.sha256.clone(), message)
-                .verify_slice(signature)
-                .is_ok(),
-            Hash::Sha384 => mac(key.sha384.clone(), message)
-                .verify_slice(signature)
-                .is_ok(),
-            Hash::Sha512 => mac(key.sha512.clone(), message)
-                .verify_slice(signature)
-                .is_ok(),
+            Hash::Sha256 => mac(key.sha256.clone(), message).verify_slice(signature).is_ok(),
+            Hash::Sha384 => mac(key.sha384.clone(), message).verify_slice(signature).is_ok(),
+            Hash::Sha512 => mac(key.sha512.clone(), message).verify_slice(signature).is_ok(),
         }
     }
 
-    fn verify_rsa(
-        key: &rsa::RsaPublicKey,
-        padding: RsaPadding,
-        hash: Hash,
-        message: &[u8],
-        signature: &[u8],
-    ) -> bool {
+    fn verify_rsa(key: &rsa::RsaPublicKey, padding: RsaPadding, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
         // A signature must be exactly the modulus length (RFC 8017 8.2.2).
         if signature.len() != key.size() {
             return false;
         }
         let salt = hash.output_len();
         let outcome = match (padding, hash) {
-            (RsaPadding::Pkcs1v15, Hash::Sha256) => key.verify(
-                rsa::Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(message),
-                signature,
-            ),
-            (RsaPadding::Pkcs1v15, Hash::Sha384) => key.verify(
-                rsa::Pkcs1v15Sign::new::<Sha384>(),
-                &Sha384::digest(message),
-                signature,
-            ),
-            (RsaPadding::Pkcs1v15, Hash::Sha512) => key.verify(
-                rsa::Pkcs1v15Sign::new::<Sha512>(),
-                &Sha512::digest(message),
-                signature,
-            ),
-            (RsaPadding::Pss, Hash::Sha256) => key.verify(
-                rsa::Pss::<Sha256>::new_with_salt(salt),
-                &Sha256::digest(message),
-                signature,
-            ),
-            (RsaPadding::Pss, Hash::Sha384) => key.verify(
-                rsa::Pss::<Sha384>::new_with_salt(salt),
-                &Sha384::digest(message),
-                signature,
-            ),
-            (RsaPadding::Pss, Hash::Sha512) => key.verify(
-                rsa::Pss::<Sha512>::new_with_salt(salt),
-                &Sha512::digest(message),
-                signature,
-            ),
+            (RsaPadding::Pkcs1v15, Hash::Sha256) => {
+                key.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message), signature)
+            }
+            (RsaPadding::Pkcs1v15, Hash::Sha384) => {
+                key.verify(rsa::Pkcs1v15Sign::new::<Sha384>(), &Sha384::digest(message), signature)
+            }
+            (RsaPadding::Pkcs1v15, Hash::Sha512) => {
+                key.verify(rsa::Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(message), signature)
+            }
+            (RsaPadding::Pss, Hash::Sha256) => {
+                key.verify(rsa::Pss::<Sha256>::new_with_salt(salt), &Sha256::digest(message), signature)
+            }
+            (RsaPadding::Pss, Hash::Sha384) => {
+                key.verify(rsa::Pss::<Sha384>::new_with_salt(salt), &Sha384::digest(message), signature)
+            }
+            (RsaPadding::Pss, Hash::Sha512) => {
+                key.verify(rsa::Pss::<Sha512>::new_with_salt(salt), &Sha512::digest(message), signature)
+            }
         };
         outcome.is_ok()
     }
@@ -165,9 +122,4 @@ impl Provider for RustCrypto {
 fn mac<M: hmac::Mac>(mut mac: M, message: &[u8]) -> M {
     mac.update(message);
     mac
-}
-
-fn strip_zeros(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    bytes.get(start..).unwrap_or_default()
 }

@@ -1,24 +1,13 @@
 //! Test issuers: real keys from xtask keygen, real tokens from xtask mint.
-#![allow(
-    dead_code,
-    reason = "each test crate uses its own subset of these helpers"
-)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code"
-)]
+#![allow(dead_code, reason = "each test crate uses its own subset of these helpers")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwtgate_verify::{
-    Algorithm, FixedClock, KeyOrigin, KeySet, Scratch, Verifier, VerifierBuilder, VerifyingKey,
-};
+use jwtgate_verify::{Algorithm, FixedClock, KeyOrigin, KeySet, Scratch, Verifier, VerifierBuilder, VerifyingKey};
 use xtask::alg::Alg;
 use xtask::{keygen, mint};
 
@@ -58,17 +47,8 @@ impl Issuer {
     }
 
     pub(crate) fn with_kid(alg: Alg, kid: &str) -> Self {
-        let req = keygen::Request {
-            alg,
-            bits: None,
-            kid: Some(kid.to_owned()),
-            out: fresh_dir(),
-            force: false,
-        };
-        Self {
-            alg,
-            written: keygen::run(&req).unwrap(),
-        }
+        let req = keygen::Request { alg, bits: None, kid: Some(kid.to_owned()), out: fresh_dir(), force: false };
+        Self { alg, written: keygen::run(&req).unwrap() }
     }
 
     pub(crate) fn kid(&self) -> &str {
@@ -76,11 +56,7 @@ impl Issuer {
     }
 
     pub(crate) fn jwk_public(&self) -> String {
-        let path = self
-            .written
-            .public_jwk
-            .as_ref()
-            .unwrap_or(&self.written.private_jwk);
+        let path = self.written.public_jwk.as_ref().unwrap_or(&self.written.private_jwk);
         std::fs::read_to_string(path).unwrap()
     }
 
@@ -89,27 +65,18 @@ impl Issuer {
     }
 
     pub(crate) fn public_pem(&self) -> Option<String> {
-        self.written
-            .public_pem
-            .as_ref()
-            .map(|p| std::fs::read_to_string(p).unwrap())
+        self.written.public_pem.as_ref().map(|p| std::fs::read_to_string(p).unwrap())
     }
 
     pub(crate) fn private_pem(&self) -> Option<String> {
-        self.written
-            .private_pem
-            .as_ref()
-            .map(|p| std::fs::read_to_string(p).unwrap())
+        self.written.private_pem.as_ref().map(|p| std::fs::read_to_string(p).unwrap())
     }
 
     /// The key as a verifier would load it: the JWKS for asymmetric keys,
     /// the (local) secret JWK for HMAC.
     pub(crate) fn keys(&self) -> KeySet {
         match &self.written.jwks {
-            Some(jwks) => {
-                KeySet::from_jwks_str(&std::fs::read_to_string(jwks).unwrap(), KeyOrigin::Local)
-                    .unwrap()
-            }
+            Some(jwks) => KeySet::from_jwks_str(&std::fs::read_to_string(jwks).unwrap(), KeyOrigin::Local).unwrap(),
             None => KeySet::new([VerifyingKey::from_jwk_str(&self.private_jwk()).unwrap()]),
         }
     }
@@ -141,11 +108,7 @@ impl Issuer {
 
 /// The standard test policy at time NOW.
 pub(crate) fn builder(alg: Algorithm) -> VerifierBuilder {
-    Verifier::builder()
-        .issuer(ISS)
-        .audience(AUD)
-        .algorithms([alg])
-        .clock(FixedClock(NOW))
+    Verifier::builder().issuer(ISS).audience(AUD).algorithms([alg]).clock(FixedClock(NOW))
 }
 
 pub(crate) fn verifier_for(issuer: &Issuer) -> Verifier {
@@ -155,20 +118,13 @@ pub(crate) fn verifier_for(issuer: &Issuer) -> Verifier {
 /// `Ok(())` or the rejection code.
 pub(crate) fn outcome(verifier: &Verifier, token: &str) -> Result<(), &'static str> {
     let mut scratch = Scratch::new();
-    verifier
-        .verify(token, &mut scratch)
-        .map(|_| ())
-        .map_err(|e| e.code())
+    verifier.verify(token, &mut scratch).map(|_| ()).map_err(|e| e.code())
 }
 
 /// Replaces the header or payload JSON of a token, keeping its signature.
 pub(crate) fn with_parts(token: &str, header: Option<&str>, payload: Option<&str>) -> String {
     let mut parts = token.split('.');
-    let (h, p, s) = (
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-    );
+    let (h, p, s) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
     let h = header.map_or_else(|| h.to_owned(), b64);
     let p = payload.map_or_else(|| p.to_owned(), b64);
     format!("{h}.{p}.{s}")

@@ -1,0 +1,131 @@
+//! The native backend: AWS-LC through aws-lc-rs.
+
+use aws_lc_rs::hmac;
+use aws_lc_rs::signature::{self, ParsedPublicKey};
+use spki::der::Encode as _;
+
+use super::{Provider, RsaPadding, rsa_modulus, strip_zeros};
+use crate::algorithm::Hash;
+use crate::error::KeyError;
+
+pub(crate) struct AwsLc;
+
+pub(crate) struct HmacKeys {
+    sha256: hmac::Key,
+    sha384: hmac::Key,
+    sha512: hmac::Key,
+}
+
+/// One parsed key per RSA algorithm: AWS-LC binds a parsed key to its
+/// padding and hash, and parsing per request would cost more than the
+/// verification of a 2048-bit signature.
+pub(crate) struct RsaKeys {
+    bits: usize,
+    pkcs1: [ParsedPublicKey; 3],
+    pss: [ParsedPublicKey; 3],
+}
+
+const fn index(hash: Hash) -> usize {
+    match hash {
+        Hash::Sha256 => 0,
+        Hash::Sha384 => 1,
+        Hash::Sha512 => 2,
+    }
+}
+
+impl Provider for AwsLc {
+    type Hmac = HmacKeys;
+    type Rsa = RsaKeys;
+    type P256 = ParsedPublicKey;
+    type Ed25519 = ParsedPublicKey;
+
+    fn hmac_key(secret: &[u8]) -> Result<HmacKeys, KeyError> {
+        Ok(HmacKeys {
+            sha256: hmac::Key::new(hmac::HMAC_SHA256, secret),
+            sha384: hmac::Key::new(hmac::HMAC_SHA384, secret),
+            sha512: hmac::Key::new(hmac::HMAC_SHA512, secret),
+        })
+    }
+
+    fn rsa_key(n: &[u8], e: &[u8]) -> Result<RsaKeys, KeyError> {
+        let (n, bits) = rsa_modulus(n)?;
+        let der = pkcs1::RsaPublicKey {
+            modulus: pkcs1::UintRef::new(n).map_err(|_| KeyError::InvalidKey("RSA modulus"))?,
+            public_exponent: pkcs1::UintRef::new(strip_zeros(e)).map_err(|_| KeyError::InvalidKey("RSA exponent"))?,
+        }
+        .to_der()
+        .map_err(|_| KeyError::InvalidKey("RSA public key"))?;
+        let parse = |alg: &'static signature::RsaParameters| {
+            ParsedPublicKey::new(alg, &der).map_err(|_| KeyError::InvalidKey("RSA public key"))
+        };
+        Ok(RsaKeys {
+            bits,
+            pkcs1: [
+                parse(&signature::RSA_PKCS1_2048_8192_SHA256)?,
+                parse(&signature::RSA_PKCS1_2048_8192_SHA384)?,
+                parse(&signature::RSA_PKCS1_2048_8192_SHA512)?,
+            ],
+            pss: [
+                parse(&signature::RSA_PSS_2048_8192_SHA256)?,
+                parse(&signature::RSA_PSS_2048_8192_SHA384)?,
+                parse(&signature::RSA_PSS_2048_8192_SHA512)?,
+            ],
+        })
+    }
+
+    fn rsa_bits(key: &RsaKeys) -> usize {
+        key.bits
+    }
+
+    fn p256_key(sec1: &[u8]) -> Result<ParsedPublicKey, KeyError> {
+        // Only the uncompressed form, as the other backend; AWS-LC checks
+        // that the point is on the curve.
+        if sec1.len() != 65 || sec1.first() != Some(&0x04) {
+            return Err(KeyError::InvalidKey("P-256 point not on the curve"));
+        }
+        ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, sec1)
+            .map_err(|_| KeyError::InvalidKey("P-256 point not on the curve"))
+    }
+
+    fn ed25519_key(x: &[u8]) -> Result<ParsedPublicKey, KeyError> {
+        let x: &[u8; 32] = x.try_into().map_err(|_| KeyError::InvalidKey("Ed25519 key must be 32 bytes"))?;
+        if super::ed25519_small_order(x) {
+            return Err(KeyError::InvalidKey("Ed25519 key of small order"));
+        }
+        ParsedPublicKey::new(&signature::ED25519, x).map_err(|_| KeyError::InvalidKey("Ed25519 point"))
+    }
+
+    fn verify_hmac(key: &HmacKeys, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
+        let key = match hash {
+            Hash::Sha256 => &key.sha256,
+            Hash::Sha384 => &key.sha384,
+            Hash::Sha512 => &key.sha512,
+        };
+        // hmac::verify compares in constant time.
+        hmac::verify(key, message, signature).is_ok()
+    }
+
+    fn verify_rsa(key: &RsaKeys, padding: RsaPadding, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
+        if signature.len() != key.bits.div_ceil(8) {
+            return false;
+        }
+        let set = match padding {
+            RsaPadding::Pkcs1v15 => &key.pkcs1,
+            RsaPadding::Pss => &key.pss,
+        };
+        set.get(index(hash)).is_some_and(|k| k.verify_sig(message, signature).is_ok())
+    }
+
+    fn verify_p256(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> bool {
+        signature.len() == 64 && key.verify_sig(message, signature).is_ok()
+    }
+
+    fn verify_ed25519(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> bool {
+        // Match the strict rules of the other backend: S < L (AWS-LC checks
+        // it too) and R not of small order (AWS-LC does not).
+        let Some(r) = signature.get(..32).and_then(|r| <&[u8; 32]>::try_from(r).ok()) else {
+            return false;
+        };
+        signature.len() == 64 && !super::ed25519_small_order(r) && key.verify_sig(message, signature).is_ok()
+    }
+}

@@ -1,0 +1,123 @@
+//! Both backends must give the same verdict on every input: valid
+//! signatures from every algorithm, and systematic corruptions of them.
+//! (Wycheproof vectors extend this in the conformance suite.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use xtask::alg::Alg;
+
+use super::aws_lc::AwsLc;
+use super::rustcrypto::RustCrypto;
+use super::{Provider, RsaPadding};
+use crate::algorithm::{Algorithm, Hash};
+
+struct Keys<P: Provider> {
+    hmac: Option<P::Hmac>,
+    rsa: Option<P::Rsa>,
+    p256: Option<P::P256>,
+    ed25519: Option<P::Ed25519>,
+}
+
+fn member(jwk: &serde_json::Value, name: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(jwk[name].as_str().unwrap()).unwrap()
+}
+
+fn load<P: Provider>(jwk: &serde_json::Value) -> Keys<P> {
+    let kty = jwk["kty"].as_str().unwrap();
+    Keys {
+        hmac: (kty == "oct").then(|| P::hmac_key(&member(jwk, "k")).unwrap()),
+        rsa: (kty == "RSA").then(|| P::rsa_key(&member(jwk, "n"), &member(jwk, "e")).unwrap()),
+        p256: (kty == "EC").then(|| P::p256_key(&[&[4u8][..], &member(jwk, "x"), &member(jwk, "y")].concat()).unwrap()),
+        ed25519: (kty == "OKP").then(|| P::ed25519_key(&member(jwk, "x")).unwrap()),
+    }
+}
+
+fn verdict<P: Provider>(keys: &Keys<P>, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+    let hash = alg.hash();
+    let pkcs1 = matches!(alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512);
+    let padding = if pkcs1 { RsaPadding::Pkcs1v15 } else { RsaPadding::Pss };
+    match (&keys.hmac, &keys.rsa, &keys.p256, &keys.ed25519) {
+        (Some(k), ..) => P::verify_hmac(k, hash, message, signature),
+        (_, Some(k), ..) => P::verify_rsa(k, padding, hash, message, signature),
+        (_, _, Some(k), _) => P::verify_p256(k, message, signature),
+        (_, _, _, Some(k)) => P::verify_ed25519(k, message, signature),
+        _ => unreachable!(),
+    }
+}
+
+fn corruptions(signature: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![("valid".to_owned(), signature.to_vec())];
+    for i in [0, signature.len() / 2, signature.len() - 1] {
+        let mut s = signature.to_vec();
+        s[i] ^= 0x01;
+        out.push((format!("bit flip at {i}"), s));
+    }
+    out.push(("truncated".into(), signature[..signature.len() - 1].to_vec()));
+    out.push(("extended".into(), [signature, &[0]].concat()));
+    out.push(("leading zero".into(), [&[0], signature].concat()));
+    out.push(("all zero".into(), vec![0; signature.len()]));
+    out.push(("all ones".into(), vec![0xff; signature.len()]));
+    out.push(("empty".into(), Vec::new()));
+    out
+}
+
+#[test]
+fn backends_agree_on_every_algorithm_and_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    for alg in Alg::ALL {
+        let req = xtask::keygen::Request { alg, bits: None, kid: None, out: dir.path().into(), force: true };
+        let written = xtask::keygen::run(&req).unwrap();
+        let jwk: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&written.private_jwk).unwrap()).unwrap();
+        let token = xtask::mint::run(&xtask::mint::Request {
+            key: written.private_jwk.clone(),
+            iss: "i".into(),
+            aud: vec!["a".into()],
+            sub: "s".into(),
+            ttl: "5m".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let signature = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        let algorithm = Algorithm::from_name(alg.name()).unwrap();
+        let (ours, theirs) = (load::<RustCrypto>(&jwk), load::<AwsLc>(&jwk));
+        for (what, sig) in corruptions(&signature) {
+            for message in [input.as_bytes(), &input.as_bytes()[1..]] {
+                let a = verdict(&ours, algorithm, message, &sig);
+                let b = verdict(&theirs, algorithm, message, &sig);
+                assert_eq!(a, b, "{alg} {what}: rustcrypto {a}, aws-lc-rs {b}");
+                assert_eq!(a, what == "valid" && message.len() == input.len(), "{alg} {what}");
+            }
+        }
+        // HS*: the other hash sizes never verify the tag.
+        if let (Some(mine), Some(native)) = (&ours.hmac, &theirs.hmac) {
+            for hash in [Hash::Sha256, Hash::Sha384, Hash::Sha512].into_iter().filter(|h| *h != algorithm.hash()) {
+                let a = RustCrypto::verify_hmac(mine, hash, input.as_bytes(), &signature);
+                let b = AwsLc::verify_hmac(native, hash, input.as_bytes(), &signature);
+                assert!(!a && !b);
+            }
+        }
+    }
+}
+
+#[test]
+fn backends_agree_on_key_acceptance() {
+    // Off-curve P-256, weak Ed25519, small and large RSA moduli, short keys.
+    let off_curve = [&[4u8][..], &[1u8; 32], &[2u8; 32]].concat();
+    assert_eq!(RustCrypto::p256_key(&off_curve).is_ok(), AwsLc::p256_key(&off_curve).is_ok());
+    assert!(AwsLc::p256_key(&off_curve).is_err());
+    for weak in super::ED25519_SMALL_ORDER.iter().take(8) {
+        assert!(RustCrypto::ed25519_key(weak).is_err());
+        assert!(AwsLc::ed25519_key(weak).is_err());
+    }
+    for bits in [1024usize, 2040, 8200] {
+        let mut n = vec![0xC3u8; bits.div_ceil(8)];
+        n[0] = 0x80;
+        *n.last_mut().unwrap() |= 1;
+        assert!(RustCrypto::rsa_key(&n, &[1, 0, 1]).is_err(), "{bits}");
+        assert!(AwsLc::rsa_key(&n, &[1, 0, 1]).is_err(), "{bits}");
+    }
+}
