@@ -116,6 +116,19 @@ pub fn parse<'a>(token: &'a [u8], buf: &'a mut [u8]) -> Result<Token<'a>, Error>
     parse_with(token, buf, &Limits::new())
 }
 
+/// [`parse`] for a token held as `&str` (an HTTP header value, say).
+///
+/// # Errors
+///
+/// As [`parse`].
+///
+/// # Panics
+///
+/// Never.
+pub fn parse_str<'a>(token: &'a str, buf: &'a mut [u8]) -> Result<Token<'a>, Error> {
+    parse(token.as_bytes(), buf)
+}
+
 /// Parses a compact JWS with the given [`Limits`].
 ///
 /// # Errors

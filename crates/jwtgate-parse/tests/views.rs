@@ -195,6 +195,17 @@ fn header_members_include_unknown_ones() {
 }
 
 #[test]
+fn parse_str_is_parse_of_the_bytes() {
+    let token = with_claims(r#"{"iss":"joe"}"#);
+    let mut a = [0u8; DEFAULT_BUFFER_LEN];
+    let mut b = [0u8; DEFAULT_BUFFER_LEN];
+    let from_str = jwtgate_parse::parse_str(&token, &mut a).unwrap();
+    let from_bytes = parse(token.as_bytes(), &mut b).unwrap();
+    assert_eq!(from_str.signing_input(), from_bytes.signing_input());
+    assert_eq!(from_str.claims().unwrap().iss(), from_bytes.claims().unwrap().iss());
+}
+
+#[test]
 fn parse_accepts_str_bytes_and_borrows_input() {
     let owned = with_claims(r#"{"iss":"joe"}"#);
     let mut buf = vec![0u8; jwtgate_parse::buffer_len_for(owned.len())];
