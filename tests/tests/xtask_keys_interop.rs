@@ -9,7 +9,7 @@ use std::path::Path;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde_json::Value;
-use xtask::alg::Alg;
+use xtask::alg::{Alg, Signing as _};
 use xtask::{keygen, mint};
 
 const ISS: &str = "https://issuer.test";

@@ -13,7 +13,7 @@ use rsa::{BoxedUint, RsaPrivateKey};
 use serde_json::{Map, Value, json};
 use sha2::{Sha256, Sha384, Sha512};
 
-use crate::alg::{Alg, Family, Hash};
+use crate::alg::{self, Alg, Family, Hash, Signing as _};
 use crate::error::{Context as _, Error, Result};
 use crate::jwk::{b64, member_bytes, member_str, minimal};
 
@@ -51,7 +51,7 @@ impl PrivateKey {
         if !alg.is_rsa() && rsa_bits.is_some() {
             return Err(Error::msg(format!("--bits applies to RSA algorithms only, not {alg}")));
         }
-        let material = match alg.family() {
+        let material = match alg.signing() {
             Family::Hmac(hash) => {
                 // RFC 7518 section 3.2: a key of at least the hash size.
                 let mut secret = vec![0u8; hash.output_len()];
@@ -93,7 +93,7 @@ impl PrivateKey {
     /// the key type, or a key whose public part does not match its private part.
     pub fn from_jwk(jwk: &Map<String, Value>, alg: Option<Alg>) -> Result<Self> {
         let jwk_alg = match jwk.get("alg") {
-            Some(Value::String(name)) => Some(name.parse::<Alg>()?),
+            Some(Value::String(name)) => Some(alg::parse(name)?),
             Some(_) => return Err(Error::msg("JWK member \"alg\" must be a string")),
             None => None,
         };
@@ -108,7 +108,7 @@ impl PrivateKey {
         if kty != alg.kty() {
             return Err(Error::msg(format!("{alg} needs a {} key, but the JWK has kty {kty:?}", alg.kty())));
         }
-        let material = match alg.family() {
+        let material = match alg.signing() {
             Family::Hmac(hash) => {
                 let secret = member_bytes(jwk, "k")?;
                 if secret.len() < hash.output_len() {
@@ -264,7 +264,7 @@ impl PrivateKey {
     /// If the underlying signer fails.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         let failed = |_| Error::msg(format!("{} signing failed", self.alg));
-        Ok(match (&self.material, self.alg.family()) {
+        Ok(match (&self.material, self.alg.signing()) {
             (Material::Hmac(secret), Family::Hmac(hash)) => hmac(hash, secret, message)?,
             (Material::Rsa(key), Family::RsaPkcs1(hash)) => {
                 let key = (**key).clone();

@@ -96,7 +96,7 @@ enum Task {
 }
 
 fn parse_alg(s: &str) -> Result<Alg, String> {
-    s.parse().map_err(|e: xtask::error::Error| e.to_string())
+    xtask::alg::parse(s).map_err(|e| e.to_string())
 }
 
 /// The workspace root: xtask lives one level below it.

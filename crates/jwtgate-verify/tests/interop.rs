@@ -7,7 +7,7 @@ mod common;
 
 use common::{AUD, ISS, Issuer, NOW, outcome, verifier_for};
 use jsonwebtoken::{EncodingKey, Header, encode};
-use xtask::alg::Alg;
+use xtask::alg::{Alg, Signing as _};
 
 fn peer_token(issuer: &Issuer, claims: &serde_json::Value) -> String {
     let alg: jsonwebtoken::Algorithm = issuer.alg.name().parse().unwrap();
