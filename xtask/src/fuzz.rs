@@ -6,7 +6,7 @@ use std::process::Command;
 use xtask::error::{Error, Result};
 
 /// The targets in fuzz/Cargo.toml, in the order CI runs them.
-pub(crate) const TARGETS: [&str; 2] = ["parse_token", "json_differential"];
+pub(crate) const TARGETS: [&str; 3] = ["parse_token", "json_differential", "verify_token"];
 
 /// The cargo-fuzz release .ci/run installs.
 pub(crate) const CARGO_FUZZ_VERSION: &str = "0.13.2";

@@ -83,7 +83,7 @@ enum Task {
     Demo,
     /// Run the cargo-fuzz targets (all, or one) for a time each.
     Fuzz {
-        /// parse_token or json_differential (default: all)
+        /// parse_token, json_differential or verify_token (default: all)
         target: Option<String>,
         /// Seconds per target (default: $FUZZ_SECONDS, else 30)
         #[arg(long)]

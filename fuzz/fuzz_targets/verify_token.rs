@@ -1,0 +1,120 @@
+//! Structured tokens against the verifier. The harness holds a fixed key
+//! set (one key per family, made once with xtask) and signs every token it
+//! builds, so it knows which signatures are genuine. The verifier must
+//! never panic, must only accept a token that the harness signed exactly as
+//! presented, with the key whose family fits the header's alg, and whose
+//! claims the harness built to be valid.
+#![no_main]
+
+use std::sync::LazyLock;
+
+use arbitrary::Arbitrary;
+use jwtgate_verify::{Algorithm, FixedClock, KeySet, Scratch, Verifier, VerifyingKey};
+use libfuzzer_sys::fuzz_target;
+use xtask::alg::Alg;
+use xtask::jwk::b64;
+use xtask::key::PrivateKey;
+
+const NOW: i64 = 1_700_000_000;
+const ISS: &str = "https://issuer.fuzz";
+const AUD: &str = "api.fuzz";
+
+struct Fixture {
+    signers: Vec<(Alg, &'static str, PrivateKey)>,
+    verifier: Verifier,
+}
+
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+    let mut signers = Vec::new();
+    let mut keys = Vec::new();
+    for (alg, kid) in [(Alg::HS256, "hs"), (Alg::RS256, "rs"), (Alg::ES256, "es"), (Alg::EdDSA, "ed")] {
+        let key = PrivateKey::generate(alg, None).expect("keygen");
+        let jwk = match key.public_jwk(kid) {
+            Some(public) => serde_json::Value::Object(public),
+            None => serde_json::Value::Object(key.private_jwk(kid).expect("jwk")),
+        };
+        keys.push(VerifyingKey::from_jwk_value(jwk).expect("key loads"));
+        signers.push((alg, kid, key));
+    }
+    let verifier = Verifier::builder()
+        .issuer(ISS)
+        .audience(AUD)
+        .algorithms(Algorithm::ALL)
+        .clock(FixedClock(NOW))
+        .build(KeySet::new(keys))
+        .expect("verifier");
+    Fixture { signers, verifier }
+});
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    signer: u8,
+    header_alg: u8,
+    kid: Option<u8>,
+    iss_ok: bool,
+    aud: Vec<bool>,
+    exp_offset: i32,
+    nbf_offset: Option<i32>,
+    sub: String,
+    extra_header: Option<(String, String)>,
+    /// Flip one byte of the finished token.
+    mutation: Option<(u16, u8)>,
+    /// Replace the signature with these bytes.
+    forged_signature: Option<Vec<u8>>,
+}
+
+fuzz_target!(|input: Input| {
+    let f = &*FIXTURE;
+    let (signer_alg, signer_kid, signer) = &f.signers[usize::from(input.signer) % f.signers.len()];
+    let header_alg = Algorithm::ALL[usize::from(input.header_alg) % Algorithm::ALL.len()];
+    let kids = ["hs", "rs", "es", "ed", "unknown"];
+    let kid = input.kid.map(|k| kids[usize::from(k) % kids.len()]);
+
+    let mut header = serde_json::json!({ "alg": header_alg.name(), "typ": "at+jwt" });
+    if let Some(kid) = kid {
+        header["kid"] = kid.into();
+    }
+    if let Some((name, value)) = &input.extra_header {
+        header[name.as_str()] = value.as_str().into();
+    }
+    let auds: Vec<&str> = input.aud.iter().map(|&ok| if ok { AUD } else { "other" }).collect();
+    let mut claims = serde_json::json!({
+        "iss": if input.iss_ok { ISS } else { "https://evil.fuzz" },
+        "sub": input.sub,
+        "aud": auds,
+        "exp": NOW + i64::from(input.exp_offset),
+    });
+    if let Some(nbf) = input.nbf_offset {
+        claims["nbf"] = (NOW + i64::from(nbf)).into();
+    }
+    let signing_input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+    let Ok(signature) = signer.sign(signing_input.as_bytes()) else { return };
+    let genuine = format!("{signing_input}.{}", b64(&signature));
+    let mut token = match &input.forged_signature {
+        Some(forged) => format!("{signing_input}.{}", b64(forged)),
+        None => genuine.clone(),
+    };
+    if let Some((at, byte)) = input.mutation {
+        let mut bytes = token.into_bytes();
+        if !bytes.is_empty() {
+            let i = usize::from(at) % bytes.len();
+            bytes[i] = byte;
+        }
+        token = String::from_utf8_lossy(&bytes).into_owned();
+    }
+
+    let mut scratch = Scratch::new();
+    let outcome = f.verifier.verify(&token, &mut scratch);
+    let Ok(verified) = outcome else { return };
+
+    // Accepted: it must be exactly what the harness signed...
+    assert_eq!(token, genuine, "accepted a token the harness did not sign");
+    // ...with a key of the family the header claims, named by kid if any...
+    assert_eq!(header_alg.family(), Algorithm::from_name(signer_alg.name()).unwrap().family(), "cross-family acceptance");
+    assert!(kid.is_none_or(|k| k == *signer_kid), "accepted with the key of another kid");
+    // ...and with claims the harness made valid.
+    assert!(input.iss_ok && auds.contains(&AUD), "accepted a wrong iss/aud");
+    assert!(NOW < NOW + i64::from(input.exp_offset) + 30, "accepted an expired token");
+    assert!(input.nbf_offset.is_none_or(|nbf| i64::from(nbf) <= 30), "accepted before nbf");
+    assert_eq!(verified.alg(), header_alg);
+});
