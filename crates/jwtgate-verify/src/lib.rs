@@ -9,6 +9,7 @@ mod jwk;
 mod key;
 mod key_set;
 pub mod manual;
+mod observe;
 mod pem;
 mod policy;
 mod resolver;

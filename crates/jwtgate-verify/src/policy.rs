@@ -184,6 +184,20 @@ impl VerifierBuilder {
         self.require_typ("at+jwt").require_claims(["iss", "exp", "aud", "sub", "client_id", "iat", "jti"])
     }
 
+    /// The parts of RFC 8725 ("JSON Web Token Best Current Practices") that
+    /// are policy rather than mechanism: explicit typing (section 3.11, so
+    /// tokens of different kinds cannot be confused; pass your token
+    /// kind's media type, e.g. `at+jwt`), and `iss` and `sub` required so
+    /// they can be validated (section 3.8). The rest of the BCP is not
+    /// optional here: algorithms are always verified and pinned (3.1, 3.2),
+    /// every cryptographic operation is checked (3.3), EC points and key
+    /// sizes are validated (3.4, 3.5), input must be UTF-8 (3.7), the
+    /// audience is checked unless switched off by name (3.9), and header
+    /// keys and URLs are never trusted (3.10).
+    pub fn rfc8725_bcp(self, typ: impl Into<String>) -> Self {
+        self.require_typ(typ).require_claims(["iss", "sub"])
+    }
+
     /// Builds the verifier with its key source (a [`KeySet`](crate::KeySet) or any
     /// [`KeyResolver`]).
     ///

@@ -4,11 +4,12 @@ use jwtgate_parse::{Limits, Token};
 
 use crate::error::Error;
 use crate::key_set::KeySet;
+use crate::observe;
 use crate::policy::MAX_TOKEN_BYTES_CEILING;
 use crate::resolver::KeyResolver;
 use crate::scratch::Scratch;
 use crate::verified::Verified;
-use crate::verifier::{Verifier, observe};
+use crate::verifier::Verifier;
 
 /// Routes each token to the verifier of the issuer it claims.
 ///
@@ -49,9 +50,10 @@ impl<R: KeyResolver> IssuerRouter<R> {
     /// [`Error::InvalidIssuer`] if the token names no routed issuer (or its
     /// `iss` cannot be read), otherwise whatever that verifier reports.
     pub fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
-        let outcome =
-            self.pick(token, scratch).and_then(|(verifier, parsed)| verifier.verify_parsed(token.len(), parsed));
-        observe(&outcome, token.len());
+        let picked = self.pick(token, scratch);
+        let header = picked.as_ref().ok().map(|(_, t)| *t.header());
+        let outcome = picked.and_then(|(verifier, t)| verifier.verify_parsed(token.len(), t));
+        observe::decision(&outcome, header.as_ref(), token.len());
         outcome
     }
 
@@ -61,11 +63,13 @@ impl<R: KeyResolver> IssuerRouter<R> {
     ///
     /// As [`IssuerRouter::verify`].
     pub async fn verify_async<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
-        let outcome = match self.pick(token, scratch) {
-            Ok((verifier, parsed)) => verifier.verify_parsed_async(token.len(), parsed).await,
+        let picked = self.pick(token, scratch);
+        let header = picked.as_ref().ok().map(|(_, t)| *t.header());
+        let outcome = match picked {
+            Ok((verifier, t)) => verifier.verify_parsed_async(token.len(), t).await,
             Err(e) => Err(e),
         };
-        observe(&outcome, token.len());
+        observe::decision(&outcome, header.as_ref(), token.len());
         outcome
     }
 

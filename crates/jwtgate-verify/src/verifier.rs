@@ -8,6 +8,7 @@ use jwtgate_parse::{Claims, Header, JsonStr, Limits, Token};
 use crate::algorithm::Algorithm;
 use crate::error::Error;
 use crate::key_set::KeySet;
+use crate::observe;
 use crate::policy::{Policy, VerifierBuilder};
 use crate::resolver::{KeyQuery, KeyResolver};
 use crate::scratch::Scratch;
@@ -68,8 +69,10 @@ impl<R: KeyResolver> Verifier<R> {
     ///
     /// Never.
     pub fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
-        let outcome = self.parse(token, scratch).and_then(|parsed| self.verify_parsed(token.len(), parsed));
-        observe(&outcome, token.len());
+        let parsed = self.parse(token, scratch);
+        let header = parsed.as_ref().ok().map(|t| *t.header());
+        let outcome = parsed.and_then(|t| self.verify_parsed(token.len(), t));
+        observe::decision(&outcome, header.as_ref(), token.len());
         outcome
     }
 
@@ -83,11 +86,13 @@ impl<R: KeyResolver> Verifier<R> {
     /// As [`Verifier::verify`], plus [`Error::KeySourceUnavailable`] if the
     /// refresh failed.
     pub async fn verify_async<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
-        let outcome = match self.parse(token, scratch) {
-            Ok(parsed) => self.verify_parsed_async(token.len(), parsed).await,
+        let parsed = self.parse(token, scratch);
+        let header = parsed.as_ref().ok().map(|t| *t.header());
+        let outcome = match parsed {
+            Ok(t) => self.verify_parsed_async(token.len(), t).await,
             Err(e) => Err(e),
         };
-        observe(&outcome, token.len());
+        observe::decision(&outcome, header.as_ref(), token.len());
         outcome
     }
 
@@ -242,15 +247,4 @@ fn typ_matches(typ: JsonStr<'_>, want: &str) -> bool {
         return false;
     };
     bare(typ).eq_ignore_ascii_case(bare(want))
-}
-
-/// One tracing event per decision: code, alg and kid, never the token.
-pub(crate) fn observe(outcome: &Result<Verified<'_>, Error>, len: usize) {
-    match outcome {
-        // Field expressions are evaluated only when the event is enabled.
-        Ok(v) => {
-            tracing::debug!(alg = %v.alg(), kid = ?v.kid(), iss = ?v.claims().iss(), "token accepted")
-        }
-        Err(e) => tracing::info!(code = e.code(), bytes = len, "token rejected: {e}"),
-    }
 }

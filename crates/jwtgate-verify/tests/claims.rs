@@ -157,6 +157,21 @@ fn rfc9068_preset_requires_its_claims_and_refuses_id_tokens() {
 }
 
 #[test]
+fn rfc8725_preset_requires_explicit_typing_and_subject() {
+    let issuer = hs();
+    let v = builder(Algorithm::HS256).rfc8725_bcp("at+jwt").build(issuer.keys()).unwrap();
+    assert_eq!(outcome(&v, &issuer.token()), Ok(()));
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.typ = "JWT".into())), Err("invalid_typ"));
+    let no_sub = xtask::mint::sign_raw(
+        &issuer.written.private_jwk,
+        r#"{"alg":"HS256","typ":"at+jwt"}"#,
+        &format!(r#"{{"iss":"{ISS}","aud":"{AUD}","exp":{}}}"#, NOW + 60),
+    )
+    .unwrap();
+    assert_eq!(outcome(&v, &no_sub), Err("missing_claim"));
+}
+
+#[test]
 fn required_claims_and_null() {
     let issuer = hs();
     let v = builder(Algorithm::HS256).require_claims(["tenant"]).build(issuer.keys()).unwrap();
