@@ -1,0 +1,135 @@
+//! Everything a JWKS source can be told, with the defaults and their reasons.
+
+use std::time::Duration;
+
+use crate::error::ConfigError;
+use crate::freshness::Bounds;
+use crate::source::JwksSource;
+
+/// Configuration of a [`JwksSource`]. Start from [`JwksConfig::new`]; every
+/// setter documents its default.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct JwksConfig {
+    pub(crate) url: String,
+    pub(crate) freshness: Bounds,
+    pub(crate) cooldown: Duration,
+    pub(crate) max_staleness: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) negative_cache_capacity: u64,
+    pub(crate) allow_insecure_loopback: bool,
+    pub(crate) background_refresh: bool,
+}
+
+impl JwksConfig {
+    /// A source for the JWKS at `url` (https).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            freshness: Bounds {
+                min: Duration::from_secs(60),
+                max: Duration::from_secs(24 * 3600),
+                default: Duration::from_secs(600),
+            },
+            cooldown: Duration::from_secs(30),
+            max_staleness: Duration::from_secs(6 * 3600),
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            max_body_bytes: 256 * 1024,
+            negative_cache_capacity: 10_000,
+            allow_insecure_loopback: false,
+            background_refresh: true,
+        }
+    }
+
+    /// Freshness when the response says less (default 60 s): `max-age=0`
+    /// or `no-store` must not turn every request into a fetch.
+    pub fn min_ttl(mut self, ttl: Duration) -> Self {
+        self.freshness.min = ttl;
+        self
+    }
+
+    /// Freshness when the response says more (default 24 h), so a removed
+    /// key cannot linger for longer.
+    pub fn max_ttl(mut self, ttl: Duration) -> Self {
+        self.freshness.max = ttl;
+        self
+    }
+
+    /// Freshness when the response has no caching headers (default 10 min).
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.freshness.default = ttl;
+        self
+    }
+
+    /// At most one fetch for an unknown `kid` per window (default 30 s):
+    /// a flood of tokens with random kids costs the identity provider one
+    /// request per window, and requests inside it fail fast.
+    pub fn cooldown(mut self, cooldown: Duration) -> Self {
+        self.cooldown = cooldown;
+        self
+    }
+
+    /// How long past its freshness the last good key set is still served
+    /// while fetches fail (default 6 h): an identity-provider outage does
+    /// not take every service down, but keys do not live forever either.
+    pub fn max_staleness(mut self, staleness: Duration) -> Self {
+        self.max_staleness = staleness;
+        self
+    }
+
+    /// Whole-request time limit (default 10 s) and connect limit (default 3 s).
+    pub fn timeouts(mut self, total: Duration, connect: Duration) -> Self {
+        self.timeout = total;
+        self.connect_timeout = connect;
+        self
+    }
+
+    /// Largest accepted response body (default 256 KiB; real key sets are
+    /// a few KiB).
+    pub fn max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// How many kids confirmed absent are remembered (default 10 000),
+    /// each for one cooldown window.
+    pub fn negative_cache_capacity(mut self, capacity: u64) -> Self {
+        self.negative_cache_capacity = capacity;
+        self
+    }
+
+    /// Allows plain `http://` to loopback hosts (127.0.0.0/8, `::1`,
+    /// `localhost`), for tests. Never allows http anywhere else.
+    pub fn allow_insecure_loopback(mut self) -> Self {
+        self.allow_insecure_loopback = true;
+        self
+    }
+
+    /// Whether a background task refreshes the set shortly before it
+    /// expires (default on; needs a Tokio runtime when the source is built).
+    pub fn background_refresh(mut self, on: bool) -> Self {
+        self.background_refresh = on;
+        self
+    }
+
+    /// Builds the source. No request is made until the first
+    /// [`JwksSource::fetch_now`] or refresh.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for a bad URL, plain http to a non-loopback host, or
+    /// inconsistent bounds.
+    pub fn build(self) -> Result<JwksSource, ConfigError> {
+        let b = self.freshness;
+        if b.min > b.max || b.default < b.min || b.default > b.max {
+            return Err(ConfigError::Bounds("need min_ttl <= default_ttl <= max_ttl"));
+        }
+        if self.cooldown.is_zero() {
+            return Err(ConfigError::Bounds("cooldown must be positive"));
+        }
+        JwksSource::new(self)
+    }
+}

@@ -1,0 +1,115 @@
+//! One bounded HTTP GET of a key set.
+
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use reqwest::header::{AGE, CACHE_CONTROL, DATE, ETAG, EXPIRES, IF_NONE_MATCH};
+use reqwest::{StatusCode, Url};
+
+use crate::config::JwksConfig;
+use crate::error::{ConfigError, FetchError};
+use crate::freshness::{self, Bounds};
+
+/// Redirects followed at most; never from https to anything else.
+const MAX_REDIRECTS: usize = 3;
+
+pub(crate) struct Fetcher {
+    client: reqwest::Client,
+    url: Url,
+    max_body_bytes: usize,
+    freshness: Bounds,
+}
+
+/// What one fetch produced.
+pub(crate) enum Fetched {
+    /// A new document.
+    Body { text: String, etag: Option<String>, ttl: std::time::Duration },
+    /// 304: the document we have is still current.
+    NotModified { ttl: std::time::Duration },
+}
+
+/// `true` for hosts that never leave the machine.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+pub(crate) fn allowed(url: &Url, insecure_loopback: bool) -> bool {
+    url.scheme() == "https" || (insecure_loopback && url.scheme() == "http" && is_loopback(url))
+}
+
+impl Fetcher {
+    pub(crate) fn new(config: &JwksConfig) -> Result<Self, ConfigError> {
+        let url = Url::parse(&config.url).map_err(|_| ConfigError::InvalidUrl)?;
+        let insecure_loopback = config.allow_insecure_loopback;
+        if !allowed(&url, insecure_loopback) {
+            return Err(ConfigError::InsecureUrl);
+        }
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if !allowed(attempt.url(), insecure_loopback) {
+                attempt.error("redirect away from https")
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .redirect(redirects)
+            .user_agent(concat!("jwtgate-jwks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(ConfigError::Client)?;
+        Ok(Self { client, url, max_body_bytes: config.max_body_bytes, freshness: config.freshness })
+    }
+
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// GETs the key set, conditionally when an ETag is known.
+    pub(crate) async fn fetch(&self, etag: Option<&str>) -> Result<Fetched, FetchError> {
+        let mut request = self.client.get(self.url.clone());
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        let mut response = request.send().await?;
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+        let ttl = freshness::lifetime(
+            freshness::Headers {
+                cache_control: header(CACHE_CONTROL),
+                expires: header(EXPIRES),
+                date: header(DATE),
+                age: header(AGE),
+            },
+            SystemTime::now(),
+            self.freshness,
+        );
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified { ttl }),
+            other => return Err(FetchError::Status(other.as_u16())),
+        }
+        let new_etag = header(ETAG).map(str::to_owned);
+        if response.content_length().is_some_and(|len| len > self.max_body_bytes as u64) {
+            return Err(FetchError::TooLarge(self.max_body_bytes));
+        }
+        // Read in chunks so a lying or absent Content-Length cannot make
+        // us buffer more than the limit.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > self.max_body_bytes {
+                return Err(FetchError::TooLarge(self.max_body_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let text = String::from_utf8(body)
+            .map_err(|_| FetchError::Invalid(jwtgate_verify::KeyError::InvalidJwk("not UTF-8".into())))?;
+        Ok(Fetched::Body { text, etag: new_etag, ttl })
+    }
+}

@@ -1,0 +1,272 @@
+//! A key source backed by a JWKS URL: the verifier's [`KeyResolver`].
+
+use std::borrow::Cow;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use arc_swap::{ArcSwapOption, Guard};
+use jwtgate_verify::{Error, KeyOrigin, KeyQuery, KeyResolver, KeySet};
+use tokio::time::Instant;
+
+use crate::config::JwksConfig;
+use crate::error::{ConfigError, FetchError};
+use crate::fetch::{Fetched, Fetcher};
+
+/// One successfully fetched key set and when it stops being fresh.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    keys: KeySet,
+    fetched_at: Instant,
+    fresh_until: Instant,
+    etag: Option<String>,
+}
+
+/// Keys from a JWKS URL, kept fresh.
+///
+/// Cheap to clone (an `Arc`). Implements [`KeyResolver`]:
+/// - [`current`](KeyResolver::current) never waits: it hands out the last
+///   good key set (lock-free) while it is fresh, or stale but within
+///   `max_staleness` (the identity provider may be down), else
+///   `key_source_unavailable`.
+/// - [`refresh`](KeyResolver::refresh), called for an unknown `kid` or when
+///   no keys are cached, fetches at most once per `cooldown` and only one
+///   fetch runs at a time; inside the cooldown, and for kids a fetch has
+///   already confirmed absent, it returns at once.
+/// - A background task refetches shortly before expiry (with jitter, so
+///   replicas do not fetch in lockstep) and stops when the last clone is
+///   dropped.
+#[derive(Clone, Debug)]
+pub struct JwksSource {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    fetcher: Fetcher,
+    snapshot: ArcSwapOption<Snapshot>,
+    /// Start of the last fetch attempt, for the cooldown.
+    last_attempt: Mutex<Option<Instant>>,
+    /// Held while a fetch runs: one fetch at a time, however many wait.
+    fetching: tokio::sync::Mutex<()>,
+    /// Completed fetch attempts, so that callers who waited for `fetching`
+    /// take the result of the fetch they waited for instead of repeating it.
+    generation: AtomicU64,
+    /// Kids a successful fetch did not contain, for one cooldown window.
+    absent_kids: moka::sync::Cache<String, ()>,
+    config: JwksConfig,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksSource").field("url", &self.fetcher.url().as_str()).finish_non_exhaustive()
+    }
+}
+
+/// The current key set, borrowed from the source without locking.
+pub struct Keys(Guard<Option<Arc<Snapshot>>>);
+
+impl Deref for Keys {
+    type Target = KeySet;
+
+    fn deref(&self) -> &KeySet {
+        // `current` only builds a `Keys` for a present snapshot; an empty
+        // set is the (unreachable) fallback rather than a panic.
+        static EMPTY: std::sync::OnceLock<KeySet> = std::sync::OnceLock::new();
+        self.0.as_ref().map_or_else(|| EMPTY.get_or_init(KeySet::default), |s| &s.keys)
+    }
+}
+
+impl JwksSource {
+    pub(crate) fn new(config: JwksConfig) -> Result<Self, ConfigError> {
+        let fetcher = Fetcher::new(&config)?;
+        let absent_kids = moka::sync::Cache::builder()
+            .max_capacity(config.negative_cache_capacity)
+            .time_to_live(config.cooldown)
+            .build();
+        let inner = Arc::new(Inner {
+            fetcher,
+            snapshot: ArcSwapOption::empty(),
+            last_attempt: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
+            absent_kids,
+            config,
+        });
+        if inner.config.background_refresh && tokio::runtime::Handle::try_current().is_ok() {
+            tokio::spawn(refresh_loop(Arc::downgrade(&inner)));
+        }
+        Ok(Self { inner })
+    }
+
+    /// Fetches now (ignoring the cooldown) and waits for the result; for
+    /// loading keys at start-up.
+    ///
+    /// # Errors
+    ///
+    /// The [`FetchError`] if the fetch failed (the previous keys, if any,
+    /// stay in use).
+    pub async fn fetch_now(&self) -> Result<usize, FetchError> {
+        let _one_at_a_time = self.inner.fetching.lock().await;
+        self.inner.fetch().await
+    }
+
+    /// When the current key set was fetched, and until when it is fresh.
+    #[must_use]
+    pub fn freshness(&self) -> Option<(Instant, Instant)> {
+        self.inner.snapshot.load().as_ref().map(|s| (s.fetched_at, s.fresh_until))
+    }
+}
+
+impl Inner {
+    /// One fetch; the caller holds `fetching`. Returns the number of keys.
+    async fn fetch(&self) -> Result<usize, FetchError> {
+        *self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
+        let previous = self.snapshot.load_full();
+        let etag = previous.as_ref().and_then(|s| s.etag.as_deref());
+        let started = Instant::now();
+        let outcome = self.fetcher.fetch(etag).await;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let host = self.fetcher.url().host_str().unwrap_or("-");
+        match outcome {
+            Ok(Fetched::Body { text, etag, ttl }) => {
+                let keys = KeySet::from_jwks_str(&text, KeyOrigin::Remote)?;
+                let count = keys.len();
+                tracing::info!(
+                    host,
+                    keys = count,
+                    skipped = keys.skipped().len(),
+                    ttl_secs = ttl.as_secs(),
+                    "JWKS fetched"
+                );
+                self.snapshot.store(Some(Arc::new(Snapshot {
+                    keys,
+                    fetched_at: started,
+                    fresh_until: started + ttl,
+                    etag,
+                })));
+                Ok(count)
+            }
+            Ok(Fetched::NotModified { ttl }) => {
+                let Some(previous) = previous else { return Ok(0) };
+                tracing::debug!(host, ttl_secs = ttl.as_secs(), "JWKS not modified");
+                let renewed = Snapshot {
+                    keys: previous.keys.clone(),
+                    fetched_at: started,
+                    fresh_until: started + ttl,
+                    etag: previous.etag.clone(),
+                };
+                self.snapshot.store(Some(Arc::new(renewed)));
+                Ok(previous.keys.len())
+            }
+            Err(e) => {
+                tracing::warn!(host, error = %e, "JWKS fetch failed; serving the last good key set if any");
+                Err(e)
+            }
+        }
+    }
+
+    fn in_cooldown(&self) -> bool {
+        let last = *self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.is_some_and(|t| t.elapsed() < self.config.cooldown)
+    }
+
+    fn has_kid(&self, kid: &str) -> bool {
+        self.snapshot.load().as_ref().is_some_and(|s| s.keys.keys().iter().any(|k| k.kid() == Some(kid)))
+    }
+}
+
+impl KeyResolver for JwksSource {
+    type Keys<'a> = Keys;
+
+    fn current(&self) -> Result<Keys, Error> {
+        let guard = self.inner.snapshot.load();
+        let Some(snapshot) = guard.as_ref() else {
+            return Err(Error::KeySourceUnavailable(Cow::Borrowed("no key set fetched yet")));
+        };
+        if Instant::now() > snapshot.fresh_until + self.inner.config.max_staleness {
+            return Err(Error::KeySourceUnavailable(Cow::Borrowed("key set too stale and refresh failing")));
+        }
+        Ok(Keys(guard))
+    }
+
+    async fn refresh(&self, query: KeyQuery<'_>) -> Result<(), Error> {
+        let inner = &self.inner;
+        let have_keys = inner.snapshot.load().is_some();
+        if let Some(kid) = query.kid
+            && (inner.has_kid(kid) || inner.absent_kids.contains_key(kid))
+        {
+            return Ok(());
+        }
+        // Fail fast inside the cooldown: never queue requests behind it.
+        if have_keys && inner.in_cooldown() {
+            return Ok(());
+        }
+        let generation = inner.generation.load(Ordering::SeqCst);
+        let _one_at_a_time = inner.fetching.lock().await;
+        // Re-check under the lock: a fetch may have completed while we
+        // waited (single flight: take its result), or before we got here.
+        let fetched_meanwhile = inner.generation.load(Ordering::SeqCst) != generation;
+        let served_now = match query.kid {
+            Some(kid) => inner.has_kid(kid),
+            None => inner.snapshot.load().is_some(),
+        };
+        let cooling = inner.snapshot.load().is_some() && inner.in_cooldown();
+        if !fetched_meanwhile
+            && !served_now
+            && !cooling
+            && let Err(e) = inner.fetch().await
+        {
+            return Err(Error::KeySourceUnavailable(Cow::Owned(format!("JWKS fetch failed: {e}"))));
+        }
+        if let Some(kid) = query.kid
+            && !inner.has_kid(kid)
+        {
+            inner.absent_kids.insert(kid.to_owned(), ());
+        }
+        Ok(())
+    }
+}
+
+/// Refetches before expiry. Holds only a `Weak`, so dropping the last
+/// `JwksSource` ends the task at its next wake-up.
+async fn refresh_loop(inner: Weak<Inner>) {
+    let mut failures = 0u32;
+    loop {
+        let wait = match inner.upgrade() {
+            None => return,
+            Some(inner) => match inner.snapshot.load().as_ref() {
+                // Nothing fetched yet: the first verify_async or fetch_now
+                // will; check again after a cooldown.
+                None => inner.config.cooldown,
+                Some(_) if failures > 0 => backoff(inner.config.cooldown, failures),
+                Some(s) => refresh_delay(s.fresh_until.saturating_duration_since(Instant::now())),
+            },
+        };
+        tokio::time::sleep(wait).await;
+        let Some(inner) = inner.upgrade() else { return };
+        if inner.snapshot.load().is_none() {
+            continue;
+        }
+        let _one_at_a_time = inner.fetching.lock().await;
+        failures = match inner.fetch().await {
+            Ok(_) => 0,
+            Err(_) => failures.saturating_add(1),
+        };
+    }
+}
+
+/// Wake up when 80-90% of the remaining freshness has passed: early
+/// enough that requests never see an expired set, jittered so that many
+/// replicas started together spread their fetches.
+fn refresh_delay(remaining: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() { u32::from(byte[0]) } else { 128 };
+    // 80% plus up to 10% more, in 1/2560 steps.
+    remaining.mul_f64(0.8) + remaining.mul_f64(0.1 * f64::from(jitter) / 255.0)
+}
+
+/// Retry after failures: cooldown x 2^n, at most 32 cooldowns.
+fn backoff(cooldown: Duration, failures: u32) -> Duration {
+    cooldown.saturating_mul(1u32 << failures.min(5))
+}

@@ -1,0 +1,323 @@
+//! JwksSource against a real HTTP server on 127.0.0.1, with real keys and
+//! tokens from xtask. Every wait is bounded (short cooldowns and TTLs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use jwtgate_jwks::{ConfigError, FetchError, JwksConfig, JwksSource};
+use jwtgate_verify::{Algorithm, KeyResolver, Scratch, Verifier};
+use xtask::alg::Alg;
+use xtask::{keygen, mint};
+
+/// What the test server answers.
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    body: String,
+    headers: Vec<(&'static str, String)>,
+    delay: Duration,
+}
+
+struct Server {
+    addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    reply: Arc<Mutex<Reply>>,
+}
+
+impl Server {
+    async fn start(body: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let reply = Arc::new(Mutex::new(Reply { status: 200, body, headers: Vec::new(), delay: Duration::ZERO }));
+        let (h, r) = (hits.clone(), reply.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { return };
+                let (h, r) = (h.clone(), r.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+                        let (h, r) = (h.clone(), r.clone());
+                        async move {
+                            h.fetch_add(1, Ordering::SeqCst);
+                            let reply = r.lock().unwrap().clone();
+                            tokio::time::sleep(reply.delay).await;
+                            let etag = reply.headers.iter().find(|(k, _)| *k == "etag").map(|(_, v)| v.clone());
+                            let inm =
+                                req.headers().get("if-none-match").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                            let mut builder = Response::builder();
+                            for (k, v) in &reply.headers {
+                                builder = builder.header(*k, v);
+                            }
+                            let response = if etag.is_some() && etag == inm {
+                                builder.status(304).body(Full::new(Bytes::new()))
+                            } else {
+                                builder.status(reply.status).body(Full::new(Bytes::from(reply.body)))
+                            };
+                            Ok::<_, Infallible>(response.unwrap())
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { addr, hits, reply }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/jwks.json", self.addr)
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    fn set(&self, edit: impl FnOnce(&mut Reply)) {
+        edit(&mut self.reply.lock().unwrap());
+    }
+}
+
+struct Issuer {
+    _dir: tempfile::TempDir,
+    keys: Vec<keygen::Written>,
+}
+
+impl Issuer {
+    fn new(kids: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = kids
+            .iter()
+            .map(|kid| {
+                keygen::run(&keygen::Request {
+                    alg: Alg::ES256,
+                    bits: None,
+                    kid: Some((*kid).into()),
+                    out: dir.path().into(),
+                    force: false,
+                })
+                .unwrap()
+            })
+            .collect();
+        Self { _dir: dir, keys }
+    }
+
+    /// A JWKS with the public keys of the given kids only.
+    fn jwks(&self, kids: &[&str]) -> String {
+        let keys: Vec<serde_json::Value> = self
+            .keys
+            .iter()
+            .filter(|k| kids.contains(&k.kid.as_str()))
+            .map(|k| serde_json::from_str(&std::fs::read_to_string(k.public_jwk.as_ref().unwrap()).unwrap()).unwrap())
+            .collect();
+        serde_json::json!({ "keys": keys }).to_string()
+    }
+
+    fn token(&self, kid: &str) -> String {
+        let key = self.keys.iter().find(|k| k.kid == kid).unwrap();
+        mint::run(&mint::Request {
+            key: key.private_jwk.clone(),
+            iss: "https://issuer.test".into(),
+            aud: vec!["api".into()],
+            sub: "s".into(),
+            ttl: "5m".into(),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+}
+
+fn config(server: &Server) -> JwksConfig {
+    JwksConfig::new(server.url())
+        .allow_insecure_loopback()
+        .cooldown(Duration::from_secs(1))
+        .timeouts(Duration::from_secs(5), Duration::from_secs(2))
+}
+
+fn verifier(source: JwksSource) -> Verifier<JwksSource> {
+    Verifier::builder()
+        .issuer("https://issuer.test")
+        .audience("api")
+        .algorithms([Algorithm::ES256])
+        .build(source)
+        .unwrap()
+}
+
+async fn code(v: &Verifier<JwksSource>, token: &str) -> Result<(), &'static str> {
+    let mut scratch = Scratch::new();
+    v.verify_async(token, &mut scratch).await.map(|_| ()).map_err(|e| e.code())
+}
+
+#[tokio::test]
+async fn first_use_fetches_then_serves_from_cache() {
+    let issuer = Issuer::new(&["k1"]);
+    let server = Server::start(issuer.jwks(&["k1"])).await;
+    let v = verifier(config(&server).build().unwrap());
+    let mut scratch = Scratch::new();
+    // The synchronous path never fetches: nothing cached yet.
+    assert_eq!(v.verify(&issuer.token("k1"), &mut scratch).unwrap_err().code(), "key_source_unavailable");
+    assert_eq!(code(&v, &issuer.token("k1")).await, Ok(()));
+    for _ in 0..20 {
+        assert_eq!(code(&v, &issuer.token("k1")).await, Ok(()));
+    }
+    assert_eq!(server.hits(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_cold_start_makes_one_request() {
+    let issuer = Issuer::new(&["k1"]);
+    let server = Server::start(issuer.jwks(&["k1"])).await;
+    server.set(|r| r.delay = Duration::from_millis(200));
+    let v = Arc::new(verifier(config(&server).build().unwrap()));
+    let token = Arc::new(issuer.token("k1"));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (v, token) = (v.clone(), token.clone());
+            tokio::spawn(async move { code(&v, &token).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), Ok(()));
+    }
+    assert_eq!(server.hits(), 1);
+}
+
+#[tokio::test]
+async fn unknown_kid_refetches_at_most_once_per_cooldown() {
+    let issuer = Issuer::new(&["old", "new"]);
+    let server = Server::start(issuer.jwks(&["old"])).await;
+    let source = config(&server).build().unwrap();
+    source.fetch_now().await.unwrap();
+    let v = verifier(source);
+    // Rotation at the issuer: "new" appears.
+    server.set(|r| r.body = issuer.jwks(&["old", "new"]));
+    // Inside the cooldown of the start-up fetch: fail fast, no request.
+    assert_eq!(code(&v, &issuer.token("new")).await, Err("key_not_found"));
+    assert_eq!(server.hits(), 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(code(&v, &issuer.token("new")).await, Ok(()));
+    assert_eq!(server.hits(), 2);
+
+    // A flood of tokens with random kids: at most one request per window.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let forged = issuer.token("old");
+    for i in 0..100 {
+        let header = format!(r#"{{"alg":"ES256","kid":"random-{i}"}}"#);
+        let t = format!("{}.{}", xtask::jwk::b64(header), forged.split_once('.').unwrap().1);
+        assert_eq!(code(&v, &t).await, Err("key_not_found"));
+    }
+    assert_eq!(server.hits(), 3, "one refetch for the whole flood");
+}
+
+#[tokio::test]
+async fn removed_key_stops_verifying_at_once() {
+    let issuer = Issuer::new(&["a", "b"]);
+    let server = Server::start(issuer.jwks(&["a", "b"])).await;
+    let source = config(&server).build().unwrap();
+    source.fetch_now().await.unwrap();
+    let v = verifier(source.clone());
+    assert_eq!(code(&v, &issuer.token("a")).await, Ok(()));
+    server.set(|r| r.body = issuer.jwks(&["b"]));
+    source.fetch_now().await.unwrap();
+    assert_eq!(code(&v, &issuer.token("a")).await, Err("key_not_found"));
+    assert_eq!(code(&v, &issuer.token("b")).await, Ok(()));
+}
+
+#[tokio::test]
+async fn stale_keys_are_served_while_fetches_fail_then_expire() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    let source = config(&server)
+        .min_ttl(Duration::from_millis(200))
+        .default_ttl(Duration::from_millis(200))
+        .max_ttl(Duration::from_millis(200))
+        .max_staleness(Duration::from_millis(1500))
+        .background_refresh(false)
+        .build()
+        .unwrap();
+    source.fetch_now().await.unwrap();
+    server.set(|r| r.status = 503);
+    let v = verifier(source.clone());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(matches!(source.fetch_now().await, Err(FetchError::Status(503))));
+    // Expired and the endpoint is down: the last good set still serves.
+    assert_eq!(code(&v, &issuer.token("k")).await, Ok(()));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Past max staleness: unavailable (HTTP 503 territory, retryable).
+    let mut scratch = Scratch::new();
+    let err = v.verify(&issuer.token("k"), &mut scratch).unwrap_err();
+    assert_eq!(err.code(), "key_source_unavailable");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn cache_control_sets_freshness_and_etag_renews_without_a_body() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    server.set(|r| r.headers = vec![("cache-control", "public, max-age=120".into()), ("etag", "\"v1\"".into())]);
+    let source = config(&server).background_refresh(false).build().unwrap();
+    source.fetch_now().await.unwrap();
+    let (fetched, fresh_until) = source.freshness().unwrap();
+    assert_eq!((fresh_until - fetched).as_secs(), 120);
+    // A conditional request answered 304 keeps the keys and renews.
+    server.set(|r| r.body = "this body would not parse".into());
+    assert_eq!(source.fetch_now().await.unwrap(), 1);
+    assert_eq!(server.hits(), 2);
+    assert!(source.current().is_ok());
+}
+
+#[tokio::test]
+async fn limits_and_bad_documents() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    let small = config(&server).max_body_bytes(64).build().unwrap();
+    assert!(matches!(small.fetch_now().await, Err(FetchError::TooLarge(64))));
+    server.set(|r| r.body = "{\"not\":\"a jwks\"}".into());
+    let source = config(&server).build().unwrap();
+    assert!(matches!(source.fetch_now().await, Err(FetchError::Invalid(_))));
+    server.set(|r| r.status = 404);
+    assert!(matches!(source.fetch_now().await, Err(FetchError::Status(404))));
+    // Symmetric keys are never taken from a remote set.
+    server.set(|r| {
+        r.status = 200;
+        r.body = r#"{"keys":[{"kty":"oct","kid":"s","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI"}]}"#.into();
+    });
+    assert_eq!(source.fetch_now().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn only_https_except_loopback_in_tests() {
+    for url in ["http://auth.example.com/jwks", "http://10.0.0.1/jwks", "ftp://127.0.0.1/jwks"] {
+        let err = JwksConfig::new(url).allow_insecure_loopback().build().unwrap_err();
+        assert!(matches!(err, ConfigError::InsecureUrl), "{url}");
+    }
+    assert!(matches!(JwksConfig::new("http://127.0.0.1/jwks").build().unwrap_err(), ConfigError::InsecureUrl));
+    assert!(matches!(JwksConfig::new("not a url").build().unwrap_err(), ConfigError::InvalidUrl));
+    assert!(JwksConfig::new("https://auth.example.com/jwks").build().is_ok());
+    assert!(JwksConfig::new("http://[::1]:8080/jwks").allow_insecure_loopback().build().is_ok());
+    assert!(JwksConfig::new("http://localhost/jwks").allow_insecure_loopback().build().is_ok());
+    let bad =
+        JwksConfig::new("https://a.test").min_ttl(Duration::from_secs(10)).max_ttl(Duration::from_secs(5)).build();
+    assert!(matches!(bad.unwrap_err(), ConfigError::Bounds(_)));
+}
+
+#[tokio::test]
+async fn unreachable_source_is_key_source_unavailable() {
+    // A port nothing listens on: bind, take the address, close.
+    let addr = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let source = JwksConfig::new(format!("http://{addr}/jwks")).allow_insecure_loopback().build().unwrap();
+    let v = verifier(source);
+    let issuer = Issuer::new(&["k"]);
+    assert_eq!(code(&v, &issuer.token("k")).await, Err("key_source_unavailable"));
+}
