@@ -8,6 +8,7 @@ use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::resolver::KeyResolver;
+use crate::revocation::Revocation;
 use crate::verifier::Verifier;
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
@@ -44,6 +45,7 @@ pub(crate) struct Policy {
     pub(crate) max_token_bytes: usize,
     pub(crate) max_age: Option<i64>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) revocation: Option<Arc<dyn Revocation>>,
 }
 
 /// Builds a [`Verifier`]. Secure by default: an issuer and an audience
@@ -62,6 +64,7 @@ pub struct VerifierBuilder {
     max_token_bytes: usize,
     max_age: Option<Duration>,
     clock: Arc<dyn Clock>,
+    revocation: Option<Arc<dyn Revocation>>,
 }
 
 impl Default for VerifierBuilder {
@@ -76,6 +79,7 @@ impl Default for VerifierBuilder {
             max_token_bytes: jwtgate_parse::DEFAULT_MAX_TOKEN_BYTES,
             max_age: None,
             clock: Arc::new(SystemClock),
+            revocation: None,
         }
     }
 }
@@ -175,6 +179,13 @@ impl VerifierBuilder {
         self
     }
 
+    /// Consults `revocation` for every token that passed all other checks;
+    /// a revoked token is refused with `revoked`.
+    pub fn revocation(mut self, revocation: impl Revocation + 'static) -> Self {
+        self.revocation = Some(Arc::new(revocation));
+        self
+    }
+
     /// RFC 9068 ("JWT Profile for OAuth 2.0 Access Tokens") section 4:
     /// `typ` must be `at+jwt` (which also refuses OpenID Connect ID tokens
     /// presented as access tokens, RFC 9068 section 4 step 1), and `iss`,
@@ -238,6 +249,7 @@ impl VerifierBuilder {
             max_token_bytes: self.max_token_bytes,
             max_age: self.max_age.map(secs),
             clock: self.clock,
+            revocation: self.revocation,
         };
         Ok(Verifier::new(policy, keys))
     }

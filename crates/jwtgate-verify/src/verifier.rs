@@ -62,7 +62,7 @@ impl<R: KeyResolver> Verifier<R> {
     /// [`code`](Error::code) is stable. Checks run in this order: size,
     /// syntax, algorithm allow-list, `crit`/`b64`, key selection (`kid`,
     /// family), signature, claim types, `exp`/`nbf`/`iat`/max age, `iss`,
-    /// `aud`, required claims, `typ`. Nothing about the claims is reported
+    /// `aud`, required claims, `typ`, revocation. Nothing about the claims is reported
     /// for a token whose signature did not verify.
     ///
     /// # Panics
@@ -216,6 +216,10 @@ impl<R: KeyResolver> Verifier<R> {
             if !typ_matches(typ, want) {
                 return Err(Error::InvalidTyp);
             }
+        }
+        // Last: the hook sees only tokens that passed everything else.
+        if p.revocation.as_ref().is_some_and(|r| r.is_revoked(claims)) {
+            return Err(Error::Revoked);
         }
         Ok(())
     }

@@ -272,3 +272,33 @@ fn every_rejection_code_is_stable() {
         assert_eq!(error.is_retryable(), *code == "key_source_unavailable");
     }
 }
+
+#[test]
+fn revocation_hook_sees_only_otherwise_valid_tokens() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    #[derive(Debug)]
+    struct Denylist(&'static str, AtomicUsize);
+    impl jwtgate_verify::Revocation for Denylist {
+        fn is_revoked(&self, claims: &jwtgate_verify::Claims<'_>) -> bool {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            claims.jti().is_some_and(|j| j == self.0)
+        }
+    }
+    let issuer = hs();
+    let deny = std::sync::Arc::new(Denylist("leaked-jti", AtomicUsize::new(0)));
+    #[derive(Debug)]
+    struct Shared(std::sync::Arc<Denylist>);
+    impl jwtgate_verify::Revocation for Shared {
+        fn is_revoked(&self, claims: &jwtgate_verify::Claims<'_>) -> bool {
+            self.0.is_revoked(claims)
+        }
+    }
+    let v = builder(Algorithm::HS256).revocation(Shared(deny.clone())).build(issuer.keys()).unwrap();
+    assert_eq!(outcome(&v, &issuer.token()), Ok(()));
+    let leaked = issuer.mint(|r| r.claims = Some(r#"{"jti":"leaked-jti"}"#.into()));
+    assert_eq!(outcome(&v, &leaked), Err("revoked"));
+    // An expired or wrong-audience token never reaches the hook.
+    let calls = deny.1.load(Ordering::SeqCst);
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.aud = vec!["other".into()])), Err("invalid_audience"));
+    assert_eq!(deny.1.load(Ordering::SeqCst), calls);
+}

@@ -43,3 +43,40 @@ fn jsonwebtoken_tokens_verify_for_every_algorithm() {
         );
     }
 }
+
+#[test]
+fn jwt_simple_tokens_verify_for_its_algorithms() {
+    use jwt_simple::prelude::*;
+    // jwt-simple signs with its own keys; we load their public halves.
+    let iss = ISS;
+    let claims = || Claims::create(Duration::from_mins(5)).with_issuer(iss).with_audience(AUD).with_subject("peer");
+    let check = |alg: jwtgate_verify::Algorithm, key: jwtgate_verify::VerifyingKey, token: String| {
+        let v = jwtgate_verify::Verifier::builder()
+            .issuer(ISS)
+            .audience(AUD)
+            .algorithms([alg])
+            .build(jwtgate_verify::KeySet::new([key]))
+            .unwrap();
+        let mut scratch = jwtgate_verify::Scratch::new();
+        let verified = v.verify(&token, &mut scratch).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(verified.subject().unwrap(), "peer");
+    };
+    let hs = HS256Key::generate();
+    check(
+        jwtgate_verify::Algorithm::HS256,
+        jwtgate_verify::VerifyingKey::hmac(&hs.to_bytes(), jwtgate_verify::Algorithm::HS256).unwrap(),
+        hs.authenticate(claims()).unwrap(),
+    );
+    let es = ES256KeyPair::generate();
+    check(
+        jwtgate_verify::Algorithm::ES256,
+        jwtgate_verify::VerifyingKey::from_pem(&es.public_key().to_pem().unwrap()).unwrap(),
+        es.sign(claims()).unwrap(),
+    );
+    let ed = Ed25519KeyPair::generate();
+    check(
+        jwtgate_verify::Algorithm::EdDSA,
+        jwtgate_verify::VerifyingKey::from_pem(&ed.public_key().to_pem()).unwrap(),
+        ed.sign(claims()).unwrap(),
+    );
+}
