@@ -11,7 +11,7 @@ use crate::source::JwksSource;
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct JwksConfig {
-    pub(crate) url: String,
+    pub(crate) source: Source,
     pub(crate) freshness: Bounds,
     pub(crate) cooldown: Duration,
     pub(crate) max_staleness: Duration,
@@ -23,11 +23,31 @@ pub struct JwksConfig {
     pub(crate) background_refresh: bool,
 }
 
+/// Where the key set comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum Source {
+    /// A JWKS URL.
+    Jwks(String),
+    /// An issuer whose metadata names the JWKS URL.
+    Issuer(String),
+}
+
 impl JwksConfig {
     /// A source for the JWKS at `url` (https).
     pub fn new(url: impl Into<String>) -> Self {
+        Self::with_source(Source::Jwks(url.into()))
+    }
+
+    /// A source for the keys of `issuer`, found by OpenID Connect Discovery
+    /// (`{issuer}/.well-known/openid-configuration`), falling back to RFC
+    /// 8414 metadata. The metadata's `issuer` must equal `issuer` exactly.
+    pub fn discover(issuer: impl Into<String>) -> Self {
+        Self::with_source(Source::Issuer(issuer.into()))
+    }
+
+    fn with_source(source: Source) -> Self {
         Self {
-            url: url.into(),
+            source,
             freshness: Bounds {
                 min: Duration::from_secs(60),
                 max: Duration::from_secs(24 * 3600),

@@ -16,6 +16,9 @@ pub enum FetchError {
     /// The body is not a JWKS.
     #[error("invalid key set: {0}")]
     Invalid(#[from] jwtgate_verify::KeyError),
+    /// Issuer discovery failed (no metadata, issuer mismatch, no jwks_uri).
+    #[error("discovery: {0}")]
+    Discovery(String),
 }
 
 /// A configuration that cannot be used.

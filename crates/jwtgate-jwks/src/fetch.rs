@@ -15,7 +15,7 @@ const MAX_REDIRECTS: usize = 3;
 
 pub(crate) struct Fetcher {
     client: reqwest::Client,
-    url: Url,
+    insecure_loopback: bool,
     max_body_bytes: usize,
     freshness: Bounds,
 }
@@ -44,11 +44,7 @@ pub(crate) fn allowed(url: &Url, insecure_loopback: bool) -> bool {
 
 impl Fetcher {
     pub(crate) fn new(config: &JwksConfig) -> Result<Self, ConfigError> {
-        let url = Url::parse(&config.url).map_err(|_| ConfigError::InvalidUrl)?;
         let insecure_loopback = config.allow_insecure_loopback;
-        if !allowed(&url, insecure_loopback) {
-            return Err(ConfigError::InsecureUrl);
-        }
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= MAX_REDIRECTS {
                 attempt.error("too many redirects")
@@ -65,20 +61,31 @@ impl Fetcher {
             .user_agent(concat!("jwtgate-jwks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(ConfigError::Client)?;
-        Ok(Self { client, url, max_body_bytes: config.max_body_bytes, freshness: config.freshness })
+        Ok(Self { client, insecure_loopback, max_body_bytes: config.max_body_bytes, freshness: config.freshness })
     }
 
-    pub(crate) fn url(&self) -> &Url {
-        &self.url
+    /// Parses `text` as a URL this fetcher may request.
+    pub(crate) fn check_url(&self, text: &str) -> Result<Url, ConfigError> {
+        let url = Url::parse(text).map_err(|_| ConfigError::InvalidUrl)?;
+        if allowed(&url, self.insecure_loopback) { Ok(url) } else { Err(ConfigError::InsecureUrl) }
     }
 
-    /// GETs the key set, conditionally when an ETag is known.
-    pub(crate) async fn fetch(&self, etag: Option<&str>) -> Result<Fetched, FetchError> {
-        let mut request = self.client.get(self.url.clone());
+    /// GETs a JSON document (discovery metadata) with the same limits.
+    pub(crate) async fn get_text(&self, url: &Url) -> Result<String, FetchError> {
+        let response = self.client.get(url.clone()).send().await?;
+        if response.status() != StatusCode::OK {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        self.body(response).await
+    }
+
+    /// GETs the key set at `url`, conditionally when an ETag is known.
+    pub(crate) async fn fetch(&self, url: &Url, etag: Option<&str>) -> Result<Fetched, FetchError> {
+        let mut request = self.client.get(url.clone());
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
         }
-        let mut response = request.send().await?;
+        let response = request.send().await?;
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
         let ttl = freshness::lifetime(
             freshness::Headers {
@@ -96,11 +103,16 @@ impl Fetcher {
             other => return Err(FetchError::Status(other.as_u16())),
         }
         let new_etag = header(ETAG).map(str::to_owned);
+        let text = self.body(response).await?;
+        Ok(Fetched::Body { text, etag: new_etag, ttl })
+    }
+
+    /// The body as UTF-8 text, never buffering more than the limit: read
+    /// in chunks, so a lying or absent Content-Length does not matter.
+    async fn body(&self, mut response: reqwest::Response) -> Result<String, FetchError> {
         if response.content_length().is_some_and(|len| len > self.max_body_bytes as u64) {
             return Err(FetchError::TooLarge(self.max_body_bytes));
         }
-        // Read in chunks so a lying or absent Content-Length cannot make
-        // us buffer more than the limit.
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await? {
             if body.len() + chunk.len() > self.max_body_bytes {
@@ -108,8 +120,7 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        let text = String::from_utf8(body)
-            .map_err(|_| FetchError::Invalid(jwtgate_verify::KeyError::InvalidJwk("not UTF-8".into())))?;
-        Ok(Fetched::Body { text, etag: new_etag, ttl })
+        String::from_utf8(body)
+            .map_err(|_| FetchError::Invalid(jwtgate_verify::KeyError::InvalidJwk("not UTF-8".into())))
     }
 }

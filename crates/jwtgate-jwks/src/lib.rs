@@ -1,6 +1,11 @@
 //! JWKS fetching for jwtgate: a [`JwksSource`] keeps an issuer's public keys
 //! current and is the verifier's [`KeyResolver`](jwtgate_verify::KeyResolver).
 //!
+//! Sources: a JWKS URL ([`JwksConfig::new`]) or an issuer resolved by
+//! OpenID Connect Discovery with an RFC 8414 fallback
+//! ([`JwksConfig::discover`]; the metadata's `issuer` must equal the
+//! configured one exactly, and `jwks_uri` must be https).
+//!
 //! Behaviour: freshness from `Cache-Control`/`Expires`/`Age`, clamped to
 //! bounds; conditional requests (ETag, 304); background refresh ahead of
 //! expiry with jitter; an unknown `kid` triggers at most one fetch per
@@ -31,6 +36,7 @@
 //! ```
 
 mod config;
+mod discovery;
 mod error;
 mod fetch;
 mod freshness;

@@ -10,7 +10,10 @@ use arc_swap::{ArcSwapOption, Guard};
 use jwtgate_verify::{Error, KeyOrigin, KeyQuery, KeyResolver, KeySet};
 use tokio::time::Instant;
 
-use crate::config::JwksConfig;
+use reqwest::Url;
+
+use crate::config::{JwksConfig, Source};
+use crate::discovery::Discovery;
 use crate::error::{ConfigError, FetchError};
 use crate::fetch::{Fetched, Fetcher};
 
@@ -44,6 +47,10 @@ pub struct JwksSource {
 
 struct Inner {
     fetcher: Fetcher,
+    /// Set for discovery sources: how to find the JWKS URL.
+    discovery: Option<Discovery>,
+    /// The JWKS URL: configured, or found by discovery on first fetch.
+    jwks_url: Mutex<Option<Url>>,
     snapshot: ArcSwapOption<Snapshot>,
     /// Start of the last fetch attempt, for the cooldown.
     last_attempt: Mutex<Option<Instant>>,
@@ -59,7 +66,7 @@ struct Inner {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwksSource").field("url", &self.fetcher.url().as_str()).finish_non_exhaustive()
+        f.debug_struct("JwksSource").field("source", &self.config.source).finish_non_exhaustive()
     }
 }
 
@@ -80,12 +87,18 @@ impl Deref for Keys {
 impl JwksSource {
     pub(crate) fn new(config: JwksConfig) -> Result<Self, ConfigError> {
         let fetcher = Fetcher::new(&config)?;
+        let (discovery, jwks_url) = match &config.source {
+            Source::Jwks(url) => (None, Some(fetcher.check_url(url)?)),
+            Source::Issuer(issuer) => (Some(Discovery::new(issuer, &fetcher)?), None),
+        };
         let absent_kids = moka::sync::Cache::builder()
             .max_capacity(config.negative_cache_capacity)
             .time_to_live(config.cooldown)
             .build();
         let inner = Arc::new(Inner {
             fetcher,
+            discovery,
+            jwks_url: Mutex::new(jwks_url),
             snapshot: ArcSwapOption::empty(),
             last_attempt: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
@@ -125,9 +138,16 @@ impl Inner {
         let previous = self.snapshot.load_full();
         let etag = previous.as_ref().and_then(|s| s.etag.as_deref());
         let started = Instant::now();
-        let outcome = self.fetcher.fetch(etag).await;
+        let outcome = match self.jwks_url().await {
+            Ok(url) => self.fetcher.fetch(&url, etag).await.map(|f| (f, url)),
+            Err(e) => Err(e),
+        };
         self.generation.fetch_add(1, Ordering::SeqCst);
-        let host = self.fetcher.url().host_str().unwrap_or("-");
+        let (outcome, host) = match outcome {
+            Ok((fetched, url)) => (Ok(fetched), url.host_str().unwrap_or("-").to_owned()),
+            Err(e) => (Err(e), "-".to_owned()),
+        };
+        let host = host.as_str();
         match outcome {
             Ok(Fetched::Body { text, etag, ttl }) => {
                 let keys = KeySet::from_jwks_str(&text, KeyOrigin::Remote)?;
@@ -164,6 +184,21 @@ impl Inner {
                 Err(e)
             }
         }
+    }
+
+    /// The configured JWKS URL, or the one discovery finds (once).
+    async fn jwks_url(&self) -> Result<Url, FetchError> {
+        let known = self.jwks_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if let Some(url) = known {
+            return Ok(url);
+        }
+        let Some(discovery) = &self.discovery else {
+            return Err(FetchError::Discovery("no JWKS URL".into()));
+        };
+        let url = discovery.jwks_url(&self.fetcher).await?;
+        tracing::info!(jwks_uri = url.as_str(), "issuer metadata discovered");
+        *self.jwks_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(url.clone());
+        Ok(url)
     }
 
     fn in_cooldown(&self) -> bool {

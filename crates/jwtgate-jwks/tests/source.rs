@@ -26,6 +26,10 @@ struct Reply {
     body: String,
     headers: Vec<(&'static str, String)>,
     delay: Duration,
+    /// Answer 404 to paths containing this.
+    missing: Option<&'static str>,
+    /// Paths requested, in order.
+    seen: Vec<String>,
 }
 
 struct Server {
@@ -39,7 +43,14 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(AtomicUsize::new(0));
-        let reply = Arc::new(Mutex::new(Reply { status: 200, body, headers: Vec::new(), delay: Duration::ZERO }));
+        let reply = Arc::new(Mutex::new(Reply {
+            status: 200,
+            body,
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+            missing: None,
+            seen: Vec::new(),
+        }));
         let (h, r) = (hits.clone(), reply.clone());
         tokio::spawn(async move {
             loop {
@@ -50,7 +61,13 @@ impl Server {
                         let (h, r) = (h.clone(), r.clone());
                         async move {
                             h.fetch_add(1, Ordering::SeqCst);
+                            r.lock().unwrap().seen.push(req.uri().path().to_owned());
                             let reply = r.lock().unwrap().clone();
+                            if reply.missing.is_some_and(|m| req.uri().path().contains(m)) {
+                                return Ok::<_, Infallible>(
+                                    Response::builder().status(404).body(Full::new(Bytes::new())).unwrap(),
+                                );
+                            }
                             tokio::time::sleep(reply.delay).await;
                             let etag = reply.headers.iter().find(|(k, _)| *k == "etag").map(|(_, v)| v.clone());
                             let inm =
@@ -320,4 +337,62 @@ async fn unreachable_source_is_key_source_unavailable() {
     let v = verifier(source);
     let issuer = Issuer::new(&["k"]);
     assert_eq!(code(&v, &issuer.token("k")).await, Err("key_source_unavailable"));
+}
+
+#[tokio::test]
+async fn discovery_finds_the_jwks_and_checks_the_issuer() {
+    let issuer = Issuer::new(&["k"]);
+    let jwks = Server::start(issuer.jwks(&["k"])).await;
+    let metadata = Server::start(String::new()).await;
+    let issuer_url = format!("http://{}", metadata.addr);
+    let doc = |iss: &str| serde_json::json!({ "issuer": iss, "jwks_uri": jwks.url() }).to_string();
+    metadata.set(|r| r.body = doc(&issuer_url));
+
+    let source = JwksConfig::discover(&issuer_url).allow_insecure_loopback().build().unwrap();
+    assert_eq!(source.fetch_now().await.unwrap(), 1);
+    assert_eq!(metadata.reply.lock().unwrap().seen, ["/.well-known/openid-configuration"]);
+    let v = Verifier::builder()
+        .issuer("https://issuer.test")
+        .audience("api")
+        .algorithms([Algorithm::ES256])
+        .build(source)
+        .unwrap();
+    assert_eq!(code(&v, &issuer.token("k")).await, Ok(()));
+    // Later fetches go straight to the JWKS.
+    assert_eq!(metadata.hits(), 1);
+
+    // A metadata document speaking for another issuer is refused.
+    metadata.set(|r| r.body = doc("https://evil.test"));
+    let other = JwksConfig::discover(&issuer_url).allow_insecure_loopback().build().unwrap();
+    assert!(matches!(other.fetch_now().await, Err(FetchError::Discovery(_))));
+}
+
+#[tokio::test]
+async fn discovery_falls_back_to_rfc8414() {
+    let issuer = Issuer::new(&["k"]);
+    let jwks = Server::start(issuer.jwks(&["k"])).await;
+    let metadata = Server::start(String::new()).await;
+    let issuer_url = format!("http://{}/tenant-1", metadata.addr);
+    metadata.set(|r| {
+        r.body = serde_json::json!({ "issuer": issuer_url, "jwks_uri": jwks.url() }).to_string();
+        r.missing = Some("openid-configuration");
+    });
+    let source = JwksConfig::discover(&issuer_url).allow_insecure_loopback().build().unwrap();
+    assert_eq!(source.fetch_now().await.unwrap(), 1);
+    let seen = metadata.reply.lock().unwrap().seen.clone();
+    assert_eq!(
+        seen,
+        ["/tenant-1/.well-known/openid-configuration", "/.well-known/oauth-authorization-server/tenant-1"]
+    );
+}
+
+#[tokio::test]
+async fn discovery_refuses_an_insecure_jwks_uri() {
+    let metadata = Server::start(String::new()).await;
+    let issuer_url = format!("http://{}", metadata.addr);
+    metadata.set(|r| {
+        r.body = serde_json::json!({ "issuer": issuer_url, "jwks_uri": "http://keys.example.com/jwks" }).to_string()
+    });
+    let source = JwksConfig::discover(&issuer_url).allow_insecure_loopback().build().unwrap();
+    assert!(matches!(source.fetch_now().await, Err(FetchError::Discovery(_))));
 }

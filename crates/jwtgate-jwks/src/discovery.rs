@@ -1,0 +1,62 @@
+//! Finding the JWKS URL from an issuer: OpenID Connect Discovery 1.0
+//! section 4, falling back to RFC 8414 (OAuth 2.0 Authorization Server
+//! Metadata) section 3.
+
+use reqwest::Url;
+use serde_json::Value;
+
+use crate::error::{ConfigError, FetchError};
+use crate::fetch::Fetcher;
+
+/// The issuer and the metadata URLs to try, in order.
+#[derive(Debug)]
+pub(crate) struct Discovery {
+    issuer: String,
+    metadata: Vec<Url>,
+}
+
+impl Discovery {
+    pub(crate) fn new(issuer: &str, fetcher: &Fetcher) -> Result<Self, ConfigError> {
+        let url = fetcher.check_url(issuer)?;
+        // OIDC: the issuer with "/.well-known/openid-configuration" appended.
+        let oidc = fetcher.check_url(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))?;
+        // RFC 8414 3.1: the well-known segment goes between host and path.
+        let path = url.path().trim_end_matches('/');
+        let mut rfc8414 = url.clone();
+        rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+        rfc8414.set_query(None);
+        Ok(Self { issuer: issuer.to_owned(), metadata: vec![oidc, rfc8414] })
+    }
+
+    /// The `jwks_uri` of the issuer's metadata.
+    ///
+    /// # Errors
+    ///
+    /// [`FetchError::Discovery`] if no metadata document is found, its
+    /// `issuer` is not exactly the configured one (OIDC Discovery 4.3,
+    /// RFC 8414 3.3: otherwise a metadata endpoint could speak for another
+    /// issuer), or `jwks_uri` is missing or not https.
+    pub(crate) async fn jwks_url(&self, fetcher: &Fetcher) -> Result<Url, FetchError> {
+        let mut last = None;
+        for url in &self.metadata {
+            match fetcher.get_text(url).await {
+                Ok(text) => return self.read(&text, fetcher),
+                // Not there: try the next well-known location.
+                Err(FetchError::Status(404)) => last = Some(FetchError::Status(404)),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| FetchError::Discovery("no metadata document".into())))
+    }
+
+    fn read(&self, text: &str, fetcher: &Fetcher) -> Result<Url, FetchError> {
+        let doc: Value =
+            serde_json::from_str(text).map_err(|_| FetchError::Discovery("metadata is not JSON".into()))?;
+        if doc.get("issuer").and_then(Value::as_str) != Some(self.issuer.as_str()) {
+            return Err(FetchError::Discovery("metadata issuer does not equal the configured issuer".into()));
+        }
+        let jwks =
+            doc.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| FetchError::Discovery("no jwks_uri".into()))?;
+        fetcher.check_url(jwks).map_err(|_| FetchError::Discovery("jwks_uri is not an allowed (https) URL".into()))
+    }
+}
