@@ -19,6 +19,9 @@ pub enum FetchError {
     /// Issuer discovery failed (no metadata, issuer mismatch, no jwks_uri).
     #[error("discovery: {0}")]
     Discovery(String),
+    /// A snapshot could not be loaded.
+    #[error("snapshot: {0}")]
+    Snapshot(String),
 }
 
 /// A configuration that cannot be used.

@@ -24,6 +24,10 @@ pub(crate) struct Snapshot {
     fetched_at: Instant,
     fresh_until: Instant,
     etag: Option<String>,
+    /// The document as fetched, and the wall-clock second it was fetched,
+    /// for [`JwksSource::export_snapshot`].
+    document: Arc<str>,
+    fetched_unix: i64,
 }
 
 /// Keys from a JWKS URL, kept fresh.
@@ -124,6 +128,49 @@ impl JwksSource {
         self.inner.fetch().await
     }
 
+    /// The current key set as a JSON document, `{"fetched_at": <Unix
+    /// seconds>, "jwks": {...}}`, to save and load at the next start with
+    /// [`JwksSource::load_snapshot`] (warm start when the identity provider
+    /// is unreachable at boot). Public keys only: remote sets never hold
+    /// secrets.
+    #[must_use]
+    pub fn export_snapshot(&self) -> Option<String> {
+        let snapshot = self.inner.snapshot.load_full()?;
+        Some(format!("{{\"fetched_at\":{},\"jwks\":{}}}", snapshot.fetched_unix, snapshot.document))
+    }
+
+    /// Loads a snapshot from [`JwksSource::export_snapshot`] if this source
+    /// has no newer keys. It counts as fetched at its recorded time, so
+    /// `max_staleness` still applies, and as already expired, so the next
+    /// refresh (or the background task) fetches at once.
+    ///
+    /// # Errors
+    ///
+    /// [`FetchError::Snapshot`] for a malformed snapshot or one older than
+    /// `max_staleness`; [`FetchError::Invalid`] for a bad key set in it.
+    pub fn load_snapshot(&self, text: &str) -> Result<usize, FetchError> {
+        let bad = |why: &str| FetchError::Snapshot(why.to_owned());
+        let doc: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("not JSON"))?;
+        let fetched_unix =
+            doc.get("fetched_at").and_then(serde_json::Value::as_i64).ok_or_else(|| bad("no fetched_at"))?;
+        let jwks = doc.get("jwks").ok_or_else(|| bad("no jwks"))?.to_string();
+        let age = Duration::from_secs(u64::try_from(unix_now().saturating_sub(fetched_unix)).unwrap_or(0));
+        if age > self.inner.config.max_staleness {
+            return Err(bad("older than max_staleness"));
+        }
+        let fetched_at = Instant::now().checked_sub(age).ok_or_else(|| bad("older than this process can represent"))?;
+        let keys = KeySet::from_jwks_str(&jwks, KeyOrigin::Remote)?;
+        if self.inner.snapshot.load().as_ref().is_some_and(|s| s.fetched_at >= fetched_at) {
+            return Ok(self.inner.snapshot.load().as_ref().map_or(0, |s| s.keys.len()));
+        }
+        let count = keys.len();
+        let snapshot =
+            Snapshot { keys, fetched_at, fresh_until: fetched_at, etag: None, document: jwks.into(), fetched_unix };
+        self.inner.snapshot.store(Some(Arc::new(snapshot)));
+        tracing::info!(keys = count, age_secs = age.as_secs(), "JWKS snapshot loaded");
+        Ok(count)
+    }
+
     /// When the current key set was fetched, and until when it is fresh.
     #[must_use]
     pub fn freshness(&self) -> Option<(Instant, Instant)> {
@@ -164,6 +211,8 @@ impl Inner {
                     fetched_at: started,
                     fresh_until: started + ttl,
                     etag,
+                    document: text.into(),
+                    fetched_unix: unix_now(),
                 })));
                 Ok(count)
             }
@@ -175,6 +224,8 @@ impl Inner {
                     fetched_at: started,
                     fresh_until: started + ttl,
                     etag: previous.etag.clone(),
+                    document: previous.document.clone(),
+                    fetched_unix: unix_now(),
                 };
                 self.snapshot.store(Some(Arc::new(renewed)));
                 Ok(previous.keys.len())
@@ -304,4 +355,11 @@ fn refresh_delay(remaining: Duration) -> Duration {
 /// Retry after failures: cooldown x 2^n, at most 32 cooldowns.
 fn backoff(cooldown: Duration, failures: u32) -> Duration {
     cooldown.saturating_mul(1u32 << failures.min(5))
+}
+
+/// Wall-clock Unix seconds (0 for a clock before 1970).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -396,3 +396,28 @@ async fn discovery_refuses_an_insecure_jwks_uri() {
     let source = JwksConfig::discover(&issuer_url).allow_insecure_loopback().build().unwrap();
     assert!(matches!(source.fetch_now().await, Err(FetchError::Discovery(_))));
 }
+
+#[tokio::test]
+async fn snapshot_gives_a_warm_start_when_the_issuer_is_down() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    let first = config(&server).build().unwrap();
+    assert!(first.export_snapshot().is_none());
+    first.fetch_now().await.unwrap();
+    let saved = first.export_snapshot().unwrap();
+    assert!(!saved.contains("\"d\""), "public keys only");
+
+    // Next boot: the identity provider is down.
+    server.set(|r| r.status = 503);
+    let second = config(&server).build().unwrap();
+    assert_eq!(second.load_snapshot(&saved).unwrap(), 1);
+    let v = verifier(second);
+    let mut scratch = Scratch::new();
+    assert!(v.verify(&issuer.token("k"), &mut scratch).is_ok(), "served from the snapshot");
+
+    // A snapshot older than max_staleness is refused.
+    let old = saved.replacen("\"fetched_at\":", "\"fetched_at\":1,\"was\":", 1);
+    let third = config(&server).build().unwrap();
+    assert!(matches!(third.load_snapshot(&old), Err(FetchError::Snapshot(_))));
+    assert!(matches!(third.load_snapshot("not json"), Err(FetchError::Snapshot(_))));
+}
