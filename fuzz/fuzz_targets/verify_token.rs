@@ -110,7 +110,7 @@ fuzz_target!(|input: Input| {
     // Accepted: it must be exactly what the harness signed...
     assert_eq!(token, genuine, "accepted a token the harness did not sign");
     // ...with a key of the family the header claims, named by kid if any...
-    assert_eq!(header_alg.family(), Algorithm::from_name(signer_alg.name()).unwrap().family(), "cross-family acceptance");
+    assert_eq!(header_alg.family(), signer_alg.family(), "cross-family acceptance");
     assert!(kid.is_none_or(|k| k == *signer_kid), "accepted with the key of another kid");
     // ...and with claims the harness made valid.
     assert!(input.iss_ok && auds.contains(&AUD), "accepted a wrong iss/aud");

@@ -185,16 +185,12 @@ impl Inner {
         let previous = self.snapshot.load_full();
         let etag = previous.as_ref().and_then(|s| s.etag.as_deref());
         let started = Instant::now();
-        let outcome = match self.jwks_url().await {
-            Ok(url) => self.fetcher.fetch(&url, etag).await.map(|f| (f, url)),
-            Err(e) => Err(e),
+        let (outcome, url) = match self.jwks_url().await {
+            Ok(url) => (self.fetcher.fetch(&url, etag).await, Some(url)),
+            Err(e) => (Err(e), None),
         };
         self.generation.fetch_add(1, Ordering::SeqCst);
-        let (outcome, host) = match outcome {
-            Ok((fetched, url)) => (Ok(fetched), url.host_str().unwrap_or("-").to_owned()),
-            Err(e) => (Err(e), "-".to_owned()),
-        };
-        let host = host.as_str();
+        let host = url.as_ref().and_then(Url::host_str).unwrap_or("-");
         match outcome {
             Ok(Fetched::Body { text, etag, ttl }) => {
                 let keys = KeySet::from_jwks_str(&text, KeyOrigin::Remote)?;

@@ -82,7 +82,7 @@ impl Issuer {
     }
 
     pub(crate) fn algorithm(&self) -> Algorithm {
-        Algorithm::from_name(self.alg.name()).unwrap()
+        self.alg
     }
 
     /// A token with the standard test claims, adjusted by `edit`.
