@@ -16,6 +16,7 @@ mod resolver;
 mod revocation;
 mod router;
 mod scratch;
+mod token_verifier;
 mod verified;
 mod verifier;
 
@@ -30,5 +31,6 @@ pub use resolver::{KeyQuery, KeyResolver};
 pub use revocation::Revocation;
 pub use router::IssuerRouter;
 pub use scratch::{SCRATCH_LEN, Scratch};
+pub use token_verifier::TokenVerifier;
 pub use verified::Verified;
 pub use verifier::Verifier;

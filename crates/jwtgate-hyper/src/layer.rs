@@ -1,0 +1,214 @@
+//! [`JwtAuthLayer`]: the middleware's configuration.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, Response};
+use tower_layer::Layer;
+
+use crate::claims::JsonMap;
+use crate::rejection::{Rejection, Responder};
+use crate::service::JwtAuth;
+use crate::stats::AuthStats;
+use crate::token_source::TokenSource;
+
+/// Everything a [`JwtAuth`] service needs, shared by all its clones.
+pub(crate) struct Config<V> {
+    pub(crate) verifier: Arc<V>,
+    pub(crate) sources: Vec<TokenSource>,
+    pub(crate) responder: Responder,
+    pub(crate) skip_paths: Vec<String>,
+    pub(crate) optional: bool,
+    pub(crate) scopes: Arc<[String]>,
+    pub(crate) forward: Vec<(String, HeaderName)>,
+    pub(crate) stats: Arc<AuthStats>,
+}
+
+/// A [`tower_layer::Layer`] that authenticates every request with a JWT
+/// access token before the wrapped service sees it.
+///
+/// `V` is the verifier: a [`Verifier`](jwtgate_verify::Verifier) over any
+/// key source (a static `KeySet`, a `jwtgate_jwks::JwksSource`) or an
+/// [`IssuerRouter`](jwtgate_verify::IssuerRouter). `T` is the type the
+/// claims are deserialized into (see [`VerifiedClaims`](crate::VerifiedClaims)).
+///
+/// Cloning is cheap (one reference count); configure it once at start-up.
+pub struct JwtAuthLayer<V, T = JsonMap> {
+    config: Arc<Config<V>>,
+    claims: PhantomData<fn() -> T>,
+}
+
+// By hand: derived `Clone` would ask `V: Clone`, and `V` sits behind an `Arc`.
+impl<V> Clone for Config<V> {
+    fn clone(&self) -> Self {
+        Self {
+            verifier: Arc::clone(&self.verifier),
+            sources: self.sources.clone(),
+            responder: self.responder.clone(),
+            skip_paths: self.skip_paths.clone(),
+            optional: self.optional,
+            scopes: Arc::clone(&self.scopes),
+            forward: self.forward.clone(),
+            stats: Arc::clone(&self.stats),
+        }
+    }
+}
+
+impl<V, T> Clone for JwtAuthLayer<V, T> {
+    fn clone(&self) -> Self {
+        Self { config: Arc::clone(&self.config), claims: PhantomData }
+    }
+}
+
+impl<V, T> std::fmt::Debug for JwtAuthLayer<V, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtAuthLayer")
+            .field("sources", &self.config.sources)
+            .field("responder", &self.config.responder)
+            .field("skip_paths", &self.config.skip_paths)
+            .field("optional", &self.config.optional)
+            .field("scopes", &self.config.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<V> JwtAuthLayer<V> {
+    /// Authenticates with `verifier`, reading `Authorization: Bearer`.
+    ///
+    /// Defaults: realm `api`, no skipped paths, a token is required, no
+    /// scope is required, no claims forwarded, `Retry-After: 10` on 503.
+    pub fn new(verifier: V) -> Self {
+        Self::from_shared(Arc::new(verifier))
+    }
+
+    /// As [`JwtAuthLayer::new`], for a verifier you also use elsewhere.
+    pub fn from_shared(verifier: Arc<V>) -> Self {
+        Self {
+            config: Arc::new(Config {
+                verifier,
+                sources: vec![TokenSource::authorization_header()],
+                responder: Responder::default(),
+                skip_paths: Vec::new(),
+                optional: false,
+                scopes: Arc::from([]),
+                forward: Vec::new(),
+                stats: Arc::default(),
+            }),
+            claims: PhantomData,
+        }
+    }
+}
+
+impl<V, T> JwtAuthLayer<V, T> {
+    fn config_mut(&mut self) -> &mut Config<V> {
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// Deserializes the claims of every accepted token into `U` (serde).
+    /// A token whose claims do not fit `U` is refused (`invalid_claim`).
+    #[must_use]
+    pub fn claims<U>(self) -> JwtAuthLayer<V, U> {
+        JwtAuthLayer { config: self.config, claims: PhantomData }
+    }
+
+    /// Where to look for the token, replacing the default
+    /// (`Authorization: Bearer` only). A request presenting more than one
+    /// token is refused with `400 invalid_request`.
+    #[must_use]
+    pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
+        self.config_mut().sources = sources.into_iter().collect();
+        self
+    }
+
+    /// The `realm` of the `WWW-Authenticate` challenge.
+    #[must_use]
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.config_mut().responder.realm = realm.into();
+        self
+    }
+
+    /// Adds `resource_metadata="<url>"` to every challenge (RFC 9728 5.1),
+    /// so clients can discover which authorization server to ask.
+    #[must_use]
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.config_mut().responder.resource_metadata = Some(url.into());
+        self
+    }
+
+    /// The `Retry-After` of a `503` (key source unavailable).
+    #[must_use]
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.config_mut().responder.retry_after = after;
+        self
+    }
+
+    /// Rewrites refusals: `map` gets the refusal and the default response
+    /// (status, `WWW-Authenticate`, small JSON body) and returns the one to
+    /// send. For a different status mapping or body format.
+    #[must_use]
+    pub fn map_rejection<F>(mut self, map: F) -> Self
+    where
+        F: Fn(&Rejection, Response<Bytes>) -> Response<Bytes> + Send + Sync + 'static,
+    {
+        self.config_mut().responder.map = Some(Arc::new(map));
+        self
+    }
+
+    /// Lets requests for exactly `path` through without a token (health
+    /// checks). The comparison is exact and byte-wise: `/healthz/` and
+    /// `/healthz/../admin` are not `/healthz`.
+    #[must_use]
+    pub fn skip_path(mut self, path: impl Into<String>) -> Self {
+        self.config_mut().skip_paths.push(path.into());
+        self
+    }
+
+    /// Optional authentication: a request without a token reaches the
+    /// service with no claims in its extensions. A request with a token
+    /// that fails is still refused.
+    #[must_use]
+    pub fn optional(mut self) -> Self {
+        self.config_mut().optional = true;
+        self
+    }
+
+    /// Requires every one of `scopes` (from `scope` or `scp`) on every
+    /// request; `403 insufficient_scope` otherwise. For per-route scopes use
+    /// [`RequireScopesLayer`](crate::RequireScopesLayer).
+    #[must_use]
+    pub fn require_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.config_mut().scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Passes the verified claim `claim` to the inner service as header
+    /// `header` (strings as they are, other JSON values as JSON text).
+    ///
+    /// # Security
+    ///
+    /// Every incoming `header` is removed first, on every request, so a
+    /// caller cannot forge it; a claim that cannot be a header value is not
+    /// forwarded.
+    #[must_use]
+    pub fn forward_claim(mut self, claim: impl Into<String>, header: HeaderName) -> Self {
+        self.config_mut().forward.push((claim.into(), header));
+        self
+    }
+
+    /// Decision counters, by outcome, shared with every service this layer
+    /// builds.
+    #[must_use]
+    pub fn stats(&self) -> Arc<AuthStats> {
+        Arc::clone(&self.config.stats)
+    }
+}
+
+impl<S, V, T> Layer<S> for JwtAuthLayer<V, T> {
+    type Service = JwtAuth<S, V, T>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        JwtAuth::new(inner, Arc::clone(&self.config))
+    }
+}

@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "axum")]
+mod axum;
+mod body;
+mod claims;
+mod future;
+mod layer;
+mod rejection;
+mod scopes;
+mod service;
+mod stats;
+mod token_source;
+
+#[cfg(feature = "axum")]
+pub use crate::axum::NotAuthenticated;
+pub use body::ResponseBody;
+pub use claims::{JsonMap, RegisteredClaims, VerifiedClaims};
+pub use future::ResponseFuture;
+pub use layer::JwtAuthLayer;
+pub use rejection::Rejection;
+pub use scopes::{RequireScopes, RequireScopesLayer};
+pub use service::JwtAuth;
+pub use stats::{AuthStats, OUTCOMES};
+pub use token_source::TokenSource;

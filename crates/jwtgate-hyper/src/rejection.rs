@@ -1,0 +1,252 @@
+//! Why a request was refused, and the one place that turns a refusal into
+//! an HTTP response (RFC 6750 3, RFC 9728 5.1).
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, Response, StatusCode};
+use jwtgate_verify::Error;
+
+/// Why the middleware refused a request.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// No token was presented: `401` with a bare `Bearer` challenge.
+    MissingToken,
+    /// The credentials were unusable before any token was read (two tokens,
+    /// or a malformed `Authorization` value): `400 invalid_request`.
+    InvalidRequest(&'static str),
+    /// The token was refused: `401 invalid_token`.
+    InvalidToken(Error),
+    /// The token lacks a required scope: `403 insufficient_scope`.
+    InsufficientScope(Arc<[String]>),
+    /// The key source has no usable keys: `503` with `Retry-After`.
+    Unavailable(Error),
+}
+
+impl Rejection {
+    /// Sorts a verifier error: the key source's fault is a 503, any other
+    /// error the token's (401).
+    #[must_use]
+    pub fn from_error(e: Error) -> Self {
+        if e.is_retryable() { Self::Unavailable(e) } else { Self::InvalidToken(e) }
+    }
+
+    /// A stable machine code: the verifier's rejection code for
+    /// [`Rejection::InvalidToken`] and [`Rejection::Unavailable`], else
+    /// `missing_token`, `invalid_request` or `insufficient_scope`.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "missing_token",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidToken(e) | Self::Unavailable(e) => e.code(),
+            Self::InsufficientScope(_) => "insufficient_scope",
+        }
+    }
+
+    /// The default status code.
+    #[must_use]
+    pub const fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The RFC 6750 `error` attribute, if this refusal has one.
+    const fn oauth_error(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingToken | Self::Unavailable(_) => None,
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InsufficientScope(_) => Some("insufficient_scope"),
+        }
+    }
+
+    /// A short human description: fixed text (plus at most a configured
+    /// claim or scope name), never anything from the token.
+    fn description(&self) -> String {
+        match self {
+            Self::MissingToken => "no access token in the request".to_owned(),
+            Self::InvalidRequest(why) => (*why).to_owned(),
+            Self::InvalidToken(e) => e.to_string(),
+            Self::InsufficientScope(_) => "the access token lacks a required scope".to_owned(),
+            Self::Unavailable(_) => "the token issuer's keys are unavailable; try again later".to_owned(),
+        }
+    }
+}
+
+/// A user's hook over the default responses.
+pub(crate) type MapRejection = Arc<dyn Fn(&Rejection, Response<Bytes>) -> Response<Bytes> + Send + Sync>;
+
+/// How refusals are answered: the parts of the response that are
+/// configuration rather than per-request.
+#[derive(Clone)]
+pub(crate) struct Responder {
+    pub(crate) realm: String,
+    pub(crate) resource_metadata: Option<String>,
+    pub(crate) retry_after: Duration,
+    pub(crate) map: Option<MapRejection>,
+}
+
+impl Default for Responder {
+    fn default() -> Self {
+        Self { realm: "api".to_owned(), resource_metadata: None, retry_after: Duration::from_secs(10), map: None }
+    }
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Responder")
+            .field("realm", &self.realm)
+            .field("resource_metadata", &self.resource_metadata)
+            .field("retry_after", &self.retry_after)
+            .field("map", &self.map.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+impl Responder {
+    /// The response for `rejection`: the RFC 6750 default, then the user's hook.
+    pub(crate) fn respond(&self, rejection: &Rejection) -> Response<Bytes> {
+        let response = self.default_response(rejection);
+        match &self.map {
+            Some(map) => map(rejection, response),
+            None => response,
+        }
+    }
+
+    fn default_response(&self, rejection: &Rejection) -> Response<Bytes> {
+        let description = rejection.description();
+        let mut body = String::with_capacity(96);
+        body.push_str("{\"error\":\"");
+        body.push_str(rejection.oauth_error().unwrap_or(if rejection.status().is_server_error() {
+            "temporarily_unavailable"
+        } else {
+            "unauthorized"
+        }));
+        body.push_str("\",\"error_description\":\"");
+        push_quotable(&mut body, &description);
+        body.push_str("\",\"code\":\"");
+        body.push_str(rejection.code());
+        body.push_str("\"}");
+
+        let mut response = Response::new(Bytes::from(body));
+        *response.status_mut() = rejection.status();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        // RFC 6749 5.1 asks the same of token responses: an auth answer is
+        // about one request and must not be replayed by a cache.
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        match rejection {
+            Rejection::Unavailable(_) => {
+                headers.insert(RETRY_AFTER, HeaderValue::from(self.retry_after.as_secs().max(1)));
+            }
+            _ => {
+                if let Ok(v) = HeaderValue::from_str(&self.challenge(rejection, &description)) {
+                    headers.insert(WWW_AUTHENTICATE, v);
+                }
+            }
+        }
+        response
+    }
+
+    /// `Bearer realm="..", error="..", error_description="..", scope="..",
+    /// resource_metadata=".."` with every value reduced to the characters
+    /// RFC 6750 3 allows inside the quotes.
+    fn challenge(&self, rejection: &Rejection, description: &str) -> String {
+        let mut c = String::with_capacity(128);
+        c.push_str("Bearer realm=\"");
+        push_quotable(&mut c, &self.realm);
+        c.push('"');
+        if let Some(error) = rejection.oauth_error() {
+            let _ = write!(c, ", error=\"{error}\", error_description=\"");
+            push_quotable(&mut c, description);
+            c.push('"');
+        }
+        if let Rejection::InsufficientScope(scopes) = rejection {
+            c.push_str(", scope=\"");
+            push_quotable(&mut c, &scopes.join(" "));
+            c.push('"');
+        }
+        if let Some(url) = &self.resource_metadata {
+            c.push_str(", resource_metadata=\"");
+            push_quotable(&mut c, url);
+            c.push('"');
+        }
+        c
+    }
+}
+
+/// Appends `s` keeping only `%x20-21 / %x23-5B / %x5D-7E` (RFC 6750 3's
+/// set for `error_description`, which also makes it a valid JSON string
+/// body and header value); anything else becomes `?`.
+fn push_quotable(out: &mut String, s: &str) {
+    out.extend(s.chars().map(|c| if matches!(c, ' '..='~') && c != '"' && c != '\\' { c } else { '?' }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(r: &Response<Bytes>, name: http::HeaderName) -> &str {
+        r.headers().get(name).unwrap().to_str().unwrap()
+    }
+
+    #[test]
+    fn missing_token_is_a_bare_challenge() {
+        let r = Responder::default().respond(&Rejection::MissingToken);
+        assert_eq!(r.status(), 401);
+        assert_eq!(header(&r, WWW_AUTHENTICATE), "Bearer realm=\"api\"");
+    }
+
+    #[test]
+    fn invalid_token_names_the_error() {
+        let r = Responder::default().respond(&Rejection::InvalidToken(Error::Expired));
+        assert_eq!(r.status(), 401);
+        assert_eq!(
+            header(&r, WWW_AUTHENTICATE),
+            "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"token has expired\""
+        );
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["code"], "expired");
+        assert_eq!(body["error"], "invalid_token");
+    }
+
+    #[test]
+    fn scope_and_resource_metadata() {
+        let responder = Responder {
+            realm: "r\"x".into(),
+            resource_metadata: Some("https://api.example/.well-known/oauth-protected-resource".into()),
+            ..Responder::default()
+        };
+        let r = responder.respond(&Rejection::InsufficientScope(vec!["a".to_owned(), "b:c".to_owned()].into()));
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            header(&r, WWW_AUTHENTICATE),
+            "Bearer realm=\"r?x\", error=\"insufficient_scope\", error_description=\"the access token lacks a \
+             required scope\", scope=\"a b:c\", resource_metadata=\"https://api.example/.well-known/oauth-protected-resource\""
+        );
+    }
+
+    #[test]
+    fn unavailable_is_503_with_retry_after() {
+        let r = Responder::default().respond(&Rejection::from_error(Error::KeySourceUnavailable("down".into())));
+        assert_eq!(r.status(), 503);
+        assert_eq!(header(&r, RETRY_AFTER), "10");
+        assert!(r.headers().get(WWW_AUTHENTICATE).is_none());
+    }
+
+    #[test]
+    fn every_description_is_quotable() {
+        let mut s = String::new();
+        push_quotable(&mut s, "a\"b\\c\nd\u{e9}");
+        assert_eq!(s, "a?b?c?d?");
+    }
+}

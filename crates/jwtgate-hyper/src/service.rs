@@ -1,0 +1,227 @@
+//! [`JwtAuth`]: the middleware's service.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response};
+use jwtgate_verify::{Error, RawValue, Scratch, TokenVerifier, Verified};
+use serde::de::DeserializeOwned;
+use tower_service::Service;
+
+use crate::body::ResponseBody;
+use crate::claims::{JsonMap, RegisteredClaims, VerifiedClaims};
+use crate::future::{ResponseFuture, rejection_response};
+use crate::layer::Config;
+use crate::rejection::Rejection;
+use crate::token_source::extract;
+
+/// Authenticates each request before passing it to `S`. Built by
+/// [`JwtAuthLayer`](crate::JwtAuthLayer).
+///
+/// A refused request is answered here (`Ok` with a 400/401/403/503
+/// response) and never reaches `S`.
+pub struct JwtAuth<S, V, T = JsonMap> {
+    inner: S,
+    config: Arc<Config<V>>,
+    claims: PhantomData<fn() -> T>,
+}
+
+impl<S: Clone, V, T> Clone for JwtAuth<S, V, T> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone(), config: Arc::clone(&self.config), claims: PhantomData }
+    }
+}
+
+impl<S: std::fmt::Debug, V, T> std::fmt::Debug for JwtAuth<S, V, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtAuth").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+impl<S, V, T> JwtAuth<S, V, T> {
+    pub(crate) const fn new(inner: S, config: Arc<Config<V>>) -> Self {
+        Self { inner, config, claims: PhantomData }
+    }
+
+    /// The wrapped service.
+    pub const fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub const fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, by value.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// What a verified token adds to its request.
+struct Admitted<T> {
+    claims: VerifiedClaims<T>,
+    forward: Vec<(usize, HeaderValue)>,
+}
+
+/// The decision for one request, made while its headers are borrowed.
+enum Decision<T> {
+    Admit(Admitted<T>),
+    Anonymous,
+    Reject(Rejection),
+    /// The keys in hand could not judge the token; ask the source again.
+    Refresh(String),
+}
+
+impl<V: TokenVerifier> Config<V> {
+    /// Everything after the signature and claim checks: the claims type,
+    /// the scopes, the forwarded headers.
+    fn admit<T: DeserializeOwned>(&self, verified: &Verified<'_>) -> Result<Admitted<T>, Rejection> {
+        let registered = RegisteredClaims::from_verified(verified);
+        if !registered.has_scopes(&self.scopes) {
+            return Err(Rejection::InsufficientScope(Arc::clone(&self.scopes)));
+        }
+        let custom = verified.claims_as::<T>().map_err(Rejection::InvalidToken)?;
+        let forward = self
+            .forward
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (claim, _))| Some((i, header_value(verified.claims().get(claim)?)?)))
+            .collect();
+        Ok(Admitted { claims: VerifiedClaims::new(registered, custom), forward })
+    }
+
+    fn judge<T: DeserializeOwned>(&self, verified: Result<Verified<'_>, Error>) -> Result<Admitted<T>, Rejection> {
+        verified.map_err(Rejection::from_error).and_then(|v| self.admit(&v))
+    }
+
+    /// Records and logs a request let through (`None`: anonymous).
+    fn record_pass<T>(&self, path: &str, admitted: Option<&Admitted<T>>) {
+        let Some(admitted) = admitted else {
+            self.stats.record("anonymous");
+            return;
+        };
+        self.stats.record("accepted");
+        let r = admitted.claims.registered();
+        tracing::debug!(path, iss = r.issuer().unwrap_or("-"), kid = r.kid().unwrap_or("-"), "request authenticated");
+    }
+
+    /// Records and logs a refusal, and makes its response.
+    fn refuse(&self, path: &str, rejection: &Rejection) -> Response<Bytes> {
+        let code = rejection.code();
+        self.stats.record(code);
+        tracing::info!(path, code, status = rejection.status().as_u16(), "request refused");
+        self.responder.respond(rejection)
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Admitted<T> {
+    fn apply<B, V>(self, config: &Config<V>, req: &mut Request<B>) {
+        for (i, value) in self.forward {
+            if let Some((_, name)) = config.forward.get(i) {
+                req.headers_mut().insert(name, value);
+            }
+        }
+        req.extensions_mut().insert(self.claims.registered().clone());
+        req.extensions_mut().insert(self.claims);
+    }
+}
+
+/// A forwarded claim as a header value: a string as it is, anything else as
+/// its JSON text; `None` when the result is not a valid header value.
+fn header_value(value: RawValue<'_>) -> Option<HeaderValue> {
+    match value.as_str() {
+        Some(s) => match s.as_str() {
+            Some(plain) => HeaderValue::from_str(plain).ok(),
+            None => HeaderValue::from_str(&s.chars().collect::<String>()).ok(),
+        },
+        None => HeaderValue::from_str(value.as_json()).ok(),
+    }
+}
+
+/// Keys in hand that cannot judge the token: a refreshing source might.
+const fn worth_refreshing(e: &Error) -> bool {
+    matches!(e, Error::KeyNotFound | Error::KeySourceUnavailable(_))
+}
+
+impl<S, V, T, ReqBody, ResBody> Service<Request<ReqBody>> for JwtAuth<S, V, T>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: 'static,
+    V: TokenVerifier + 'static,
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let config = &*self.config;
+        // Before anything else, so no path (skipped, anonymous, refused)
+        // lets a forged value through.
+        for (_, name) in &config.forward {
+            req.headers_mut().remove(name);
+        }
+        if config.skip_paths.iter().any(|p| p == req.uri().path()) {
+            config.stats.record("skipped");
+            return ResponseFuture::inner(self.inner.call(req));
+        }
+
+        let decision: Decision<T> = match extract(&config.sources, req.headers(), req.uri()) {
+            Err(bad) => Decision::Reject(Rejection::InvalidRequest(bad.description())),
+            Ok(None) if config.optional => Decision::Anonymous,
+            Ok(None) => Decision::Reject(Rejection::MissingToken),
+            Ok(Some(token)) => {
+                let mut scratch = Scratch::new();
+                match config.verifier.verify(token, &mut scratch) {
+                    Err(e) if worth_refreshing(&e) => Decision::Refresh(token.to_owned()),
+                    outcome => match config.judge(outcome) {
+                        Ok(admitted) => Decision::Admit(admitted),
+                        Err(rejection) => Decision::Reject(rejection),
+                    },
+                }
+            }
+        };
+
+        match decision {
+            Decision::Admit(admitted) => {
+                config.record_pass(req.uri().path(), Some(&admitted));
+                admitted.apply(config, &mut req);
+                ResponseFuture::inner(self.inner.call(req))
+            }
+            Decision::Anonymous => {
+                config.record_pass::<T>(req.uri().path(), None);
+                ResponseFuture::inner(self.inner.call(req))
+            }
+            Decision::Reject(rejection) => ResponseFuture::rejected(config.refuse(req.uri().path(), &rejection)),
+            Decision::Refresh(token) => {
+                // `inner` is the clone that was polled ready; leave a fresh
+                // clone behind for the next request (tower's guidance).
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let config = Arc::clone(&self.config);
+                ResponseFuture::refreshing(Box::pin(async move {
+                    let mut scratch = Box::new(Scratch::new());
+                    let judged = config.judge::<T>(config.verifier.verify_async(&token, &mut scratch).await);
+                    match judged {
+                        Ok(admitted) => {
+                            config.record_pass(req.uri().path(), Some(&admitted));
+                            admitted.apply(&config, &mut req);
+                            inner.call(req).await.map(|r| r.map(ResponseBody::inner))
+                        }
+                        Err(rejection) => Ok(rejection_response(config.refuse(req.uri().path(), &rejection))),
+                    }
+                }))
+            }
+        }
+    }
+}

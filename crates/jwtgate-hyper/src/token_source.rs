@@ -1,0 +1,242 @@
+//! Where a request's token is looked for, and the strict syntax each place
+//! allows.
+
+use http::header::{AUTHORIZATION, COOKIE};
+use http::{HeaderMap, HeaderName, Uri};
+
+/// One place a token may come from. The middleware looks in every
+/// configured place; a request that presents more than one token is refused
+/// (`400 invalid_request`, RFC 6750 3.1), never resolved by picking one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenSource(Kind);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Authorization,
+    Cookie(String),
+    Header(HeaderName),
+    Query(String),
+}
+
+impl TokenSource {
+    /// `Authorization: Bearer <token>` (RFC 6750 2.1): the scheme is
+    /// case-insensitive, the credential must be one b64token. The default.
+    #[must_use]
+    pub const fn authorization_header() -> Self {
+        Self(Kind::Authorization)
+    }
+
+    /// The cookie `name` (the HttpOnly-cookie pattern of browser front ends).
+    #[must_use]
+    pub fn cookie(name: impl Into<String>) -> Self {
+        Self(Kind::Cookie(name.into()))
+    }
+
+    /// The whole value of header `name` (for gateways that forward the
+    /// token in a header of their own).
+    #[must_use]
+    pub const fn header(name: HeaderName) -> Self {
+        Self(Kind::Header(name))
+    }
+
+    /// The query parameter `name` (RFC 6750 2.3 uses `access_token`).
+    ///
+    /// # Security
+    ///
+    /// URLs are written to access logs, proxy logs and browser history, so
+    /// a token in the query string leaks to everyone who can read those.
+    /// Enable this only for clients that cannot send headers (WebSocket
+    /// upgrades from browsers, for example).
+    #[must_use]
+    pub fn insecure_query_parameter(name: impl Into<String>) -> Self {
+        Self(Kind::Query(name.into()))
+    }
+
+    /// Every token this source finds in the request, in order.
+    fn find<'r>(&self, headers: &'r HeaderMap, uri: &'r Uri, found: &mut Found<'r>) -> Result<(), BadRequest> {
+        match &self.0 {
+            Kind::Authorization => {
+                for value in headers.get_all(AUTHORIZATION) {
+                    if let Some(token) = bearer(value.as_bytes())? {
+                        found.push(token)?;
+                    }
+                }
+            }
+            Kind::Cookie(name) => {
+                for value in headers.get_all(COOKIE) {
+                    let Ok(value) = value.to_str() else { continue };
+                    for pair in value.split(';') {
+                        let Some((n, v)) = pair.trim_matches(' ').split_once('=') else { continue };
+                        if n == name {
+                            // RFC 6265 4.1.1 allows a cookie value in quotes.
+                            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+                            found.push(b64token(v).ok_or(BadRequest::Syntax)?)?;
+                        }
+                    }
+                }
+            }
+            Kind::Header(name) => {
+                for value in headers.get_all(name) {
+                    let v = value.to_str().map_err(|_| BadRequest::Syntax)?;
+                    found.push(b64token(v.trim_matches(|c| c == ' ' || c == '\t')).ok_or(BadRequest::Syntax)?)?;
+                }
+            }
+            Kind::Query(name) => {
+                for pair in uri.query().unwrap_or_default().split('&') {
+                    if let Some((n, v)) = pair.split_once('=')
+                        && n == name
+                    {
+                        found.push(b64token(v).ok_or(BadRequest::Syntax)?)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a request's credentials are unusable before any token is looked at:
+/// answered `400 invalid_request`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BadRequest {
+    /// Two or more tokens (RFC 6750 3.1: "uses more than one method").
+    MoreThanOne,
+    /// A bearer credential that is not one b64token.
+    Syntax,
+}
+
+impl BadRequest {
+    pub(crate) const fn description(self) -> &'static str {
+        match self {
+            Self::MoreThanOne => "more than one access token in the request",
+            Self::Syntax => "malformed bearer credentials",
+        }
+    }
+}
+
+/// At most one token; a second is an error.
+#[derive(Default)]
+struct Found<'r>(Option<&'r str>);
+
+impl<'r> Found<'r> {
+    fn push(&mut self, token: &'r str) -> Result<(), BadRequest> {
+        if self.0.replace(token).is_some() { Err(BadRequest::MoreThanOne) } else { Ok(()) }
+    }
+}
+
+/// The single token of the request, looking in every source.
+pub(crate) fn extract<'r>(
+    sources: &[TokenSource],
+    headers: &'r HeaderMap,
+    uri: &'r Uri,
+) -> Result<Option<&'r str>, BadRequest> {
+    let mut found = Found::default();
+    for source in sources {
+        source.find(headers, uri, &mut found)?;
+    }
+    Ok(found.0)
+}
+
+/// `credentials = "Bearer" 1*SP b64token` (RFC 6750 2.1, scheme
+/// case-insensitive per RFC 9110 11.1). Another scheme is not ours:
+/// `Ok(None)`, so a `Basic` header reads as "no bearer token".
+fn bearer(value: &[u8]) -> Result<Option<&str>, BadRequest> {
+    const SCHEME: &[u8] = b"bearer";
+    let Ok(value) = std::str::from_utf8(value) else {
+        return Ok(None);
+    };
+    let scheme_end = value.find(' ').unwrap_or(value.len());
+    let (scheme, rest) = value.split_at(scheme_end);
+    if !scheme.as_bytes().eq_ignore_ascii_case(SCHEME) {
+        return Ok(None);
+    }
+    let credential = rest.trim_start_matches(' ').trim_end_matches([' ', '\t']);
+    b64token(credential).map(Some).ok_or(BadRequest::Syntax)
+}
+
+/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn b64token(s: &str) -> Option<&str> {
+    let body = s.trim_end_matches('=');
+    let ok = !body.is_empty()
+        && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'));
+    ok.then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::Request;
+
+    fn run(sources: &[TokenSource], req: &Request<()>) -> Result<Option<&'static str>, BadRequest> {
+        extract(sources, req.headers(), req.uri()).map(|t| t.map(|t| -> &'static str { t.to_owned().leak() }))
+    }
+
+    fn auth(value: &str) -> Request<()> {
+        Request::builder().header(AUTHORIZATION, value).body(()).unwrap()
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        let all = [TokenSource::authorization_header()];
+        for v in ["Bearer a.b.c", "bearer a.b.c", "BEARER a.b.c", "Bearer   a.b.c", "Bearer a.b.c "] {
+            assert_eq!(run(&all, &auth(v)), Ok(Some("a.b.c")), "{v}");
+        }
+    }
+
+    #[test]
+    fn forbid_malformed_bearer_credentials() {
+        let all = [TokenSource::authorization_header()];
+        for v in ["Bearer", "Bearer ", "Bearer a b", "Bearer a,b", "Bearer =abc", "Bearer a\"b", "Bearer a=b"] {
+            assert_eq!(run(&all, &auth(v)), Err(BadRequest::Syntax), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_are_not_a_token() {
+        let all = [TokenSource::authorization_header()];
+        assert_eq!(run(&all, &auth("Basic dXNlcjpwYXNz")), Ok(None));
+        assert_eq!(run(&all, &auth("Bearerx a.b.c")), Ok(None));
+        assert_eq!(run(&all, &Request::new(())), Ok(None));
+    }
+
+    #[test]
+    fn forbid_two_authorization_headers() {
+        let all = [TokenSource::authorization_header()];
+        let req = Request::builder().header(AUTHORIZATION, "Bearer a").header(AUTHORIZATION, "Bearer b").body(());
+        assert_eq!(run(&all, &req.unwrap()), Err(BadRequest::MoreThanOne));
+    }
+
+    #[test]
+    fn forbid_header_and_cookie_together() {
+        let all = [TokenSource::authorization_header(), TokenSource::cookie("at")];
+        let req = Request::builder().header(AUTHORIZATION, "Bearer a").header(COOKIE, "x=1; at=b").body(());
+        assert_eq!(run(&all, &req.unwrap()), Err(BadRequest::MoreThanOne));
+    }
+
+    #[test]
+    fn cookie_by_exact_name() {
+        let all = [TokenSource::cookie("at")];
+        let req = |c: &str| Request::builder().header(COOKIE, c).body(()).unwrap();
+        assert_eq!(run(&all, &req("x=1; at=a.b.c; y=2")), Ok(Some("a.b.c")));
+        assert_eq!(run(&all, &req("at=\"a.b.c\"")), Ok(Some("a.b.c")));
+        assert_eq!(run(&all, &req("xat=a.b.c; atx=d")), Ok(None));
+        assert_eq!(run(&all, &req("at=a; at=b")), Err(BadRequest::MoreThanOne));
+        assert_eq!(run(&all, &req("at=a b")), Err(BadRequest::Syntax));
+    }
+
+    #[test]
+    fn query_only_when_enabled() {
+        let req = Request::builder().uri("/x?a=1&access_token=a.b.c").body(()).unwrap();
+        assert_eq!(run(&[TokenSource::authorization_header()], &req), Ok(None));
+        assert_eq!(run(&[TokenSource::insecure_query_parameter("access_token")], &req), Ok(Some("a.b.c")));
+    }
+
+    #[test]
+    fn custom_header_whole_value() {
+        let name = HeaderName::from_static("x-token");
+        let req = Request::builder().header(&name, "a.b.c").body(()).unwrap();
+        assert_eq!(run(&[TokenSource::header(name.clone())], &req), Ok(Some("a.b.c")));
+        let req = Request::builder().header(&name, "Bearer a.b.c").body(()).unwrap();
+        assert_eq!(run(&[TokenSource::header(name)], &req), Err(BadRequest::Syntax));
+    }
+}

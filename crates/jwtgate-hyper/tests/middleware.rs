@@ -1,0 +1,284 @@
+//! The middleware driven in-process with `ServiceExt::oneshot`: every
+//! response kind, and that a refused request never reaches the service.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
+
+mod common;
+
+use std::convert::Infallible;
+
+use common::{Handler, Keys};
+use http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
+use http::{HeaderName, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use jwtgate_hyper::{JwtAuthLayer, Rejection, RequireScopesLayer, TokenSource, VerifiedClaims};
+use jwtgate_verify::Verifier;
+use tower::{Layer, Service, ServiceBuilder, ServiceExt, service_fn};
+
+type Svc = tower::util::BoxCloneService<Request<String>, Response<jwtgate_hyper::ResponseBody<String>>, Infallible>;
+
+fn service(layer: JwtAuthLayer<Verifier>, handler: &Handler) -> Svc {
+    let h = handler.clone();
+    let inner = service_fn(move |req: Request<String>| {
+        let response = h.answer(&req);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    tower::util::BoxCloneService::new(layer.layer(inner))
+}
+
+fn bearer(token: &str) -> Request<String> {
+    Request::builder().uri("/orders").header(AUTHORIZATION, format!("Bearer {token}")).body(String::new()).unwrap()
+}
+
+async fn call(svc: &Svc, req: Request<String>) -> (StatusCode, http::HeaderMap, String) {
+    let response = svc.clone().oneshot(req).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let body = String::from_utf8(body.collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    (parts.status, parts.headers, body)
+}
+
+fn challenge(headers: &http::HeaderMap) -> &str {
+    headers.get(WWW_AUTHENTICATE).map_or("", |v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn valid_token_reaches_the_service_with_claims() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let layer = JwtAuthLayer::new(keys.verifier());
+    let stats = layer.stats();
+    let svc = service(layer, &handler);
+    for token in [keys.token(""), keys.mint(&keys.ec, "", "5m")] {
+        let (status, _, body) = call(&svc, bearer(&token)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "sub=alice user=- scopes=0");
+    }
+    assert_eq!(handler.calls(), 2);
+    assert_eq!(stats.get("accepted"), 2);
+}
+
+#[tokio::test]
+async fn missing_token_is_401_with_a_bare_challenge() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let svc = service(JwtAuthLayer::new(keys.verifier()).realm("shop"), &handler);
+    let (status, headers, body) = call(&svc, Request::new(String::new())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&headers), "Bearer realm=\"shop\"");
+    assert!(body.contains("\"code\":\"missing_token\""), "{body}");
+    // Another scheme is not a bearer token.
+    let basic = Request::builder().header(AUTHORIZATION, "Basic dXNlcjpwdw==").body(String::new()).unwrap();
+    assert_eq!(call(&svc, basic).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(handler.calls(), 0);
+}
+
+#[tokio::test]
+async fn refused_tokens_are_401_invalid_token_and_never_reach_the_service() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let layer = JwtAuthLayer::new(keys.verifier());
+    let stats = layer.stats();
+    let svc = service(layer, &handler);
+    let valid = keys.token("");
+    let (head, rest) = valid.split_once('.').unwrap();
+    let tampered = format!("{head}.{}", rest.replacen('e', "f", 1));
+    let cases = [
+        (keys.mint(&keys.ed, "", "-10m"), "expired", "token has expired"),
+        (keys.mint(&keys.ed, r#"{"aud":"billing"}"#, "5m"), "invalid_audience", "token audience is not accepted"),
+        (keys.mint(&keys.ed, r#"{"iss":"https://evil.test"}"#, "5m"), "invalid_issuer", "token issuer is not accepted"),
+        ("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.".to_owned(), "malformed", ""),
+        ("a.b.c".to_owned(), "malformed", ""),
+    ];
+    for (token, code, description) in cases {
+        let (status, headers, body) = call(&svc, bearer(&token)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{code}");
+        let c = challenge(&headers);
+        assert!(c.starts_with("Bearer realm=\"api\", error=\"invalid_token\", error_description=\""), "{c}");
+        assert!(c.contains(description), "{c}");
+        assert!(body.contains(&format!("\"code\":\"{code}\"")), "{body}");
+        assert!(!c.contains(&token) && !body.contains(&token), "the token must not be echoed");
+    }
+    let (status, _, body) = call(&svc, bearer(&tampered)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("\"code\":\"bad_signature\"") || body.contains("\"code\":\"malformed\""), "{body}");
+    assert_eq!(handler.calls(), 0);
+    assert_eq!(stats.get("expired"), 1);
+    assert_eq!(stats.get("invalid_audience"), 1);
+}
+
+#[tokio::test]
+async fn two_tokens_or_bad_syntax_are_400_invalid_request() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let layer = JwtAuthLayer::new(keys.verifier())
+        .token_sources([TokenSource::authorization_header(), TokenSource::cookie("access_token")]);
+    let svc = service(layer, &handler);
+    let token = keys.token("");
+    let both = Request::builder()
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .header(COOKIE, format!("theme=dark; access_token={token}"))
+        .body(String::new())
+        .unwrap();
+    let (status, headers, _) = call(&svc, both).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(challenge(&headers).contains("error=\"invalid_request\""));
+    let twice = Request::builder()
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .body(String::new())
+        .unwrap();
+    assert_eq!(call(&svc, twice).await.0, StatusCode::BAD_REQUEST);
+    let spaced = Request::builder().header(AUTHORIZATION, format!("Bearer {token} x")).body(String::new()).unwrap();
+    assert_eq!(call(&svc, spaced).await.0, StatusCode::BAD_REQUEST);
+    // The cookie alone works.
+    let cookie = Request::builder().header(COOKIE, format!("access_token={token}")).body(String::new()).unwrap();
+    assert_eq!(call(&svc, cookie).await.0, StatusCode::OK);
+    assert_eq!(handler.calls(), 1);
+}
+
+#[tokio::test]
+async fn query_parameter_only_when_enabled() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let token = keys.token("");
+    let req = || Request::builder().uri(format!("/ws?access_token={token}")).body(String::new()).unwrap();
+    let strict = service(JwtAuthLayer::new(keys.verifier()), &handler);
+    assert_eq!(call(&strict, req()).await.0, StatusCode::UNAUTHORIZED);
+    let lax = service(
+        JwtAuthLayer::new(keys.verifier()).token_sources([TokenSource::insecure_query_parameter("access_token")]),
+        &handler,
+    );
+    assert_eq!(call(&lax, req()).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn scopes_from_scope_or_scp() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let svc = service(JwtAuthLayer::new(keys.verifier()).require_scopes(["orders:read"]), &handler);
+    let ok = [keys.token(r#"{"scope":"profile orders:read"}"#), keys.token(r#"{"scp":["orders:read"]}"#)];
+    for token in ok {
+        assert_eq!(call(&svc, bearer(&token)).await.0, StatusCode::OK);
+    }
+    let (status, headers, body) = call(&svc, bearer(&keys.token(r#"{"scope":"orders:write"}"#))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(challenge(&headers).contains("error=\"insufficient_scope\""));
+    assert!(challenge(&headers).contains("scope=\"orders:read\""));
+    assert!(body.contains("insufficient_scope"));
+    assert_eq!(call(&svc, bearer(&keys.token(""))).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(handler.calls(), 2);
+}
+
+#[tokio::test]
+async fn require_scopes_layer_per_route() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let h = handler.clone();
+    let svc = ServiceBuilder::new()
+        .layer(JwtAuthLayer::new(keys.verifier()).optional())
+        .layer(RequireScopesLayer::new(["admin"]))
+        .service(service_fn(move |req: Request<String>| {
+            let response = h.answer(&req);
+            async move { Ok::<_, Infallible>(response) }
+        }));
+    let run = |req| svc.clone().oneshot(req);
+    assert_eq!(run(bearer(&keys.token(r#"{"scope":"admin"}"#))).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(run(bearer(&keys.token(r#"{"scope":"user"}"#))).await.unwrap().status(), StatusCode::FORBIDDEN);
+    // Optional auth lets an anonymous request through the first layer; the
+    // scope layer then needs a token.
+    assert_eq!(run(Request::new(String::new())).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(handler.calls(), 1);
+}
+
+#[tokio::test]
+async fn optional_mode_passes_anonymous_but_refuses_bad_tokens() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let svc = service(JwtAuthLayer::new(keys.verifier()).optional(), &handler);
+    let (status, _, body) = call(&svc, Request::new(String::new())).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "sub=- user=- scopes=0"));
+    let (status, _, body) = call(&svc, bearer(&keys.token(""))).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "sub=alice user=- scopes=0"));
+    assert_eq!(call(&svc, bearer(&keys.mint(&keys.ed, "", "-1h"))).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(handler.calls(), 2);
+}
+
+#[tokio::test]
+async fn skip_path_is_exact() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let svc = service(JwtAuthLayer::new(keys.verifier()).skip_path("/healthz"), &handler);
+    let get = |uri: &str| Request::builder().uri(uri).body(String::new()).unwrap();
+    assert_eq!(call(&svc, get("/healthz")).await.0, StatusCode::OK);
+    for uri in ["/healthz/", "/healthz/../admin", "/HEALTHZ", "/healthzx"] {
+        assert_eq!(call(&svc, get(uri)).await.0, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    assert_eq!(handler.calls(), 1);
+}
+
+#[tokio::test]
+async fn forwarded_claim_headers_cannot_be_forged() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let user = HeaderName::from_static("x-user-id");
+    let svc = service(JwtAuthLayer::new(keys.verifier()).forward_claim("sub", user.clone()).optional(), &handler);
+    let mut forged = bearer(&keys.token(""));
+    forged.headers_mut().insert(&user, "root".parse().unwrap());
+    let (_, _, body) = call(&svc, forged).await;
+    assert_eq!(body, "sub=alice user=alice scopes=0");
+    // Anonymous (optional mode) and skipped requests are stripped too.
+    let anonymous = Request::builder().header(&user, "root").body(String::new()).unwrap();
+    assert_eq!(call(&svc, anonymous).await.2, "sub=- user=- scopes=0");
+    // A claim that is not a valid header value is not forwarded at all.
+    let (_, _, body) = call(&svc, bearer(&keys.token(r#"{"sub":"a\nb"}"#))).await;
+    assert_eq!(body, "sub=a\nb user=- scopes=0");
+}
+
+#[tokio::test]
+async fn custom_claims_type() {
+    #[derive(Clone, serde::Deserialize)]
+    struct Mine {
+        tenant: String,
+    }
+    let keys = Keys::new();
+    let svc =
+        JwtAuthLayer::new(keys.verifier()).claims::<Mine>().layer(service_fn(|req: Request<String>| async move {
+            let c = req.extensions().get::<VerifiedClaims<Mine>>().unwrap();
+            Ok::<_, Infallible>(Response::new(c.custom().tenant.clone()))
+        }));
+    let response = svc.clone().oneshot(bearer(&keys.token(r#"{"tenant":"acme"}"#))).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "acme");
+    // Claims that do not fit the type: refused as invalid_claim.
+    let response = svc.oneshot(bearer(&keys.token(r#"{"tenant":7}"#))).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("invalid_claim"));
+}
+
+#[tokio::test]
+async fn map_rejection_rewrites_responses() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let layer = JwtAuthLayer::new(keys.verifier()).map_rejection(|rejection: &Rejection, mut response| {
+        if rejection.code() == "expired" {
+            *response.status_mut() = StatusCode::IM_A_TEAPOT;
+            *response.body_mut() = "custom".into();
+        }
+        response
+    });
+    let svc = service(layer, &handler);
+    let (status, _, body) = call(&svc, bearer(&keys.mint(&keys.ed, "", "-1h"))).await;
+    assert_eq!((status, body.as_str()), (StatusCode::IM_A_TEAPOT, "custom"));
+    assert_eq!(call(&svc, Request::new(String::new())).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn poll_ready_and_call_use_the_ready_service() {
+    // The layer forwards readiness; a service that is never ready stays so.
+    let keys = Keys::new();
+    let mut svc = JwtAuthLayer::new(keys.verifier())
+        .layer(service_fn(|_: Request<String>| async { Ok::<_, Infallible>(Response::new(String::new())) }));
+    std::future::poll_fn(|cx| svc.poll_ready(cx)).await.unwrap();
+    assert_eq!(svc.call(bearer(&keys.token(""))).await.unwrap().status(), StatusCode::OK);
+}

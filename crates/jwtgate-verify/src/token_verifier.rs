@@ -1,0 +1,68 @@
+//! One interface over a single-issuer [`Verifier`] and an [`IssuerRouter`],
+//! so integrations (the tower middleware, the CLI) take either.
+
+use std::future::Future;
+
+use crate::error::Error;
+use crate::resolver::KeyResolver;
+use crate::router::IssuerRouter;
+use crate::scratch::Scratch;
+use crate::verified::Verified;
+use crate::verifier::Verifier;
+
+/// Something that verifies tokens: a [`Verifier`] or an [`IssuerRouter`],
+/// over any [`KeyResolver`].
+///
+/// Integrations call [`TokenVerifier::verify`] first: with the keys in
+/// hand it needs no `.await` and no allocation. Only when that reports
+/// [`Error::KeyNotFound`] or [`Error::KeySourceUnavailable`] is
+/// [`TokenVerifier::verify_async`] worth its cost, because only then can a
+/// refresh of the key source change the answer.
+pub trait TokenVerifier: Send + Sync {
+    /// Verifies with the keys the source has now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error>;
+
+    /// Verifies, refreshing the key source once if its keys cannot serve
+    /// the token.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify_async`].
+    fn verify_async<'a>(
+        &'a self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a;
+}
+
+impl<R: KeyResolver> TokenVerifier for Verifier<R> {
+    fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        Verifier::verify(self, token, scratch)
+    }
+
+    fn verify_async<'a>(
+        &'a self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
+        Verifier::verify_async(self, token, scratch)
+    }
+}
+
+impl<R: KeyResolver> TokenVerifier for IssuerRouter<R> {
+    fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        IssuerRouter::verify(self, token, scratch)
+    }
+
+    fn verify_async<'a>(
+        &'a self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
+        IssuerRouter::verify_async(self, token, scratch)
+    }
+}
