@@ -1,9 +1,11 @@
 //! `cargo xtask <task>`: jwtgate's developer tasks (rust-analyzer's xtask
 //! pattern: plain Rust, so they run wherever the toolchain does).
 
+mod bench;
 mod ci;
 mod demo;
 mod fuzz;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -81,6 +83,16 @@ enum Task {
     },
     /// The main job: show jwtgate working end to end.
     Demo,
+    /// Load benchmark of the hyper middleware (needs `wrk`): requests/s and
+    /// p99 with no auth and with EdDSA, ES256, RS256 and HS256 tokens.
+    Bench {
+        /// Requests per scenario
+        #[arg(long, default_value_t = 100_000)]
+        requests: u64,
+        /// Concurrent keep-alive connections
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
     /// Run the cargo-fuzz targets (all, or one) for a time each.
     Fuzz {
         /// parse_token, json_differential or verify_token (default: all)
@@ -117,6 +129,7 @@ fn main() -> ExitCode {
             mint::run(&req).map(|token| println!("{token}"))
         }
         Task::Demo => demo::run(&root()),
+        Task::Bench { requests, connections } => bench::run(&root(), requests, connections),
         Task::Fuzz { target, time } => fuzz::run(&root(), target.as_deref(), time.unwrap_or_else(ci::fuzz_seconds)),
         Task::Test => ci::test(&root()),
         Task::Ci => ci::ci(&root()),

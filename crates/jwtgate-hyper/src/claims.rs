@@ -1,5 +1,6 @@
 //! What a verified request carries into the handler.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use jwtgate_verify::{Algorithm, JsonStr, Verified};
@@ -29,7 +30,8 @@ struct Registered {
     iat: Option<i64>,
     jti: Option<String>,
     client_id: Option<String>,
-    scopes: Vec<String>,
+    /// Space-separated, no empty entries.
+    scopes: String,
 }
 
 fn owned(s: JsonStr<'_>) -> String {
@@ -44,16 +46,17 @@ impl RegisteredClaims {
         // `scope` (RFC 8693/9068, space-separated) wins over `scp` (an
         // array, as Entra ID and Okta send it) when a token has both.
         // Each string is split at spaces (RFC 6749 3.3), so the one-string
-        // form and the array form read the same.
-        let scopes = c
-            .scope()
-            .or_else(|| c.scp())
-            .map(|l| {
-                l.iter()
-                    .flat_map(|s| owned(s).split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect::<Vec<_>>())
-                    .collect()
-            })
-            .unwrap_or_default();
+        // form and the array form read the same; kept as one string.
+        let mut scopes = String::new();
+        for part in c.scope().or_else(|| c.scp()).iter().flat_map(|l| l.iter()) {
+            let text: Cow<'_, str> = part.as_str().map_or_else(|| Cow::Owned(part.chars().collect()), Cow::Borrowed);
+            for scope in text.split(' ').filter(|p| !p.is_empty()) {
+                if !scopes.is_empty() {
+                    scopes.push(' ');
+                }
+                scopes.push_str(scope);
+            }
+        }
         Self(Arc::new(Registered {
             alg: v.alg(),
             kid: v.kid().map(owned),
@@ -131,15 +134,14 @@ impl RegisteredClaims {
     }
 
     /// The granted scopes: `scope` split at spaces, or else the `scp` array.
-    #[must_use]
-    pub fn scopes(&self) -> &[String] {
-        &self.0.scopes
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.0.scopes.split(' ').filter(|s| !s.is_empty())
     }
 
     /// Whether every scope in `required` was granted.
     #[must_use]
     pub fn has_scopes<S: AsRef<str>>(&self, required: &[S]) -> bool {
-        required.iter().all(|want| self.0.scopes.iter().any(|have| have == want.as_ref()))
+        required.iter().all(|want| self.scopes().any(|have| have == want.as_ref()))
     }
 }
 

@@ -1,5 +1,6 @@
 //! [`JwtAuth`]: the middleware's service.
 
+use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -142,6 +143,21 @@ fn header_value(value: RawValue<'_>) -> Option<HeaderValue> {
     }
 }
 
+thread_local! {
+    /// One scratch buffer per thread, reused: zeroing 12 KiB for every
+    /// request would cost more than the rest of the middleware.
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
+}
+
+/// Runs `f` with this thread's scratch buffer, or a fresh one if it is in
+/// use (only possible if a verifier hook re-entered the middleware).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::new()),
+    })
+}
+
 /// Keys in hand that cannot judge the token: a refreshing source might.
 const fn worth_refreshing(e: &Error) -> bool {
     matches!(e, Error::KeyNotFound | Error::KeySourceUnavailable(_))
@@ -180,16 +196,13 @@ where
             Err(bad) => Decision::Reject(Rejection::InvalidRequest(bad.description())),
             Ok(None) if config.optional => Decision::Anonymous,
             Ok(None) => Decision::Reject(Rejection::MissingToken),
-            Ok(Some(token)) => {
-                let mut scratch = Scratch::new();
-                match config.verifier.verify(token, &mut scratch) {
-                    Err(e) if worth_refreshing(&e) => Decision::Refresh(token.to_owned()),
-                    outcome => match config.judge(outcome) {
-                        Ok(admitted) => Decision::Admit(admitted),
-                        Err(rejection) => Decision::Reject(rejection),
-                    },
-                }
-            }
+            Ok(Some(token)) => with_scratch(|scratch| match config.verifier.verify(token, scratch) {
+                Err(e) if worth_refreshing(&e) => Decision::Refresh(token.to_owned()),
+                outcome => match config.judge(outcome) {
+                    Ok(admitted) => Decision::Admit(admitted),
+                    Err(rejection) => Decision::Reject(rejection),
+                },
+            }),
         };
 
         match decision {

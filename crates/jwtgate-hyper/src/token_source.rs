@@ -142,24 +142,42 @@ pub(crate) fn extract<'r>(
 /// `Ok(None)`, so a `Basic` header reads as "no bearer token".
 fn bearer(value: &[u8]) -> Result<Option<&str>, BadRequest> {
     const SCHEME: &[u8] = b"bearer";
-    let Ok(value) = std::str::from_utf8(value) else {
-        return Ok(None);
-    };
-    let scheme_end = value.find(' ').unwrap_or(value.len());
+    let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
     let (scheme, rest) = value.split_at(scheme_end);
-    if !scheme.as_bytes().eq_ignore_ascii_case(SCHEME) {
+    if !scheme.eq_ignore_ascii_case(SCHEME) {
         return Ok(None);
     }
-    let credential = rest.trim_start_matches(' ').trim_end_matches([' ', '\t']);
-    b64token(credential).map(Some).ok_or(BadRequest::Syntax)
+    let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+    let end = rest.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    let credential = rest.get(start..end).unwrap_or_default();
+    b64token_bytes(credential).map(Some).ok_or(BadRequest::Syntax)
 }
+
+/// Which bytes a b64token is made of, before its `=` padding.
+#[allow(clippy::indexing_slicing, reason = "const evaluation: an out-of-bounds index fails the build")]
+const B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < table.len() {
+        #[allow(clippy::cast_possible_truncation, reason = "i < 256")]
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        i += 1;
+    }
+    table
+};
 
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn b64token(s: &str) -> Option<&str> {
-    let body = s.trim_end_matches('=');
-    let ok = !body.is_empty()
-        && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'));
-    ok.then_some(s)
+    b64token_bytes(s.as_bytes())
+}
+
+fn b64token_bytes(s: &[u8]) -> Option<&str> {
+    let body_len = s.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    let body = s.get(..body_len)?;
+    let ok = !body.is_empty() && body.iter().all(|&b| B64TOKEN.get(usize::from(b)).copied().unwrap_or(false));
+    // All ASCII by now, so this cannot fail; it is the cheap way to a `&str`.
+    if ok { std::str::from_utf8(s).ok() } else { None }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod verified;
 mod verifier;
 
 pub use algorithm::{Algorithm, KeyFamily, UnknownAlgorithm};
+pub use backend::CRYPTO_BACKEND;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ConfigError, Error, KeyError};
 pub use jwtgate_parse::{Claims, Header, JsonStr, NumericDate, RawValue, StrList};

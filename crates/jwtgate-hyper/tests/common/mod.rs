@@ -86,7 +86,7 @@ impl Handler {
     pub(crate) fn answer<B>(&self, req: &Request<B>) -> Response<String> {
         self.0.fetch_add(1, Ordering::SeqCst);
         let sub = req.extensions().get::<VerifiedClaims>().and_then(|c| c.registered().subject().map(str::to_owned));
-        let scopes = req.extensions().get::<RegisteredClaims>().map_or(0, |c| c.scopes().len());
+        let scopes = req.extensions().get::<RegisteredClaims>().map_or(0, |c| c.scopes().count());
         let user = req.headers().get("x-user-id").map(|v| v.to_str().unwrap().to_owned());
         Response::new(format!(
             "sub={} user={} scopes={scopes}",

@@ -20,6 +20,15 @@ pub(crate) use aws_lc::AwsLc as Active;
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc-rs")))]
 pub(crate) use rustcrypto::RustCrypto as Active;
 
+/// The crypto backend that verifies signatures in this build: `"aws-lc-rs"`
+/// or `"rustcrypto"` (cargo features; with both on, aws-lc-rs serves).
+#[cfg(feature = "aws-lc-rs")]
+pub const CRYPTO_BACKEND: &str = "aws-lc-rs";
+/// The crypto backend that verifies signatures in this build: `"aws-lc-rs"`
+/// or `"rustcrypto"` (cargo features; with both on, aws-lc-rs serves).
+#[cfg(all(feature = "rustcrypto", not(feature = "aws-lc-rs")))]
+pub const CRYPTO_BACKEND: &str = "rustcrypto";
+
 #[cfg(not(any(feature = "rustcrypto", feature = "aws-lc-rs")))]
 compile_error!("jwtgate-verify needs a crypto backend: enable the `rustcrypto` or the `aws-lc-rs` feature");
 

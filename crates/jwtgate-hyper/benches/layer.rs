@@ -1,0 +1,93 @@
+//! What the middleware adds to a request beyond verifying its token: the
+//! same request through a trivial service with and without the layer, next
+//! to the bare `Verifier::verify`, for HS256 (cheapest signature, so the
+//! layer's share shows most) and EdDSA.
+//!
+//! `cargo bench -p jwtgate-hyper --bench layer`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "bench code")]
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::{Request, Response, header::AUTHORIZATION};
+use jwtgate_hyper::JwtAuthLayer;
+use jwtgate_verify::{Algorithm, KeySet, Scratch, Verifier, VerifyingKey};
+use tower::{Layer, Service, service_fn};
+use xtask::alg::Alg;
+use xtask::{keygen, mint};
+
+/// Every future here is ready on its first poll (no I/O), so polling once
+/// with a no-op waker measures the work and nothing of an executor.
+fn now<F: Future>(f: F) -> F::Output {
+    match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("the bench services never wait"),
+    }
+}
+
+fn request(token: &str) -> Request<String> {
+    Request::builder().uri("/orders").header(AUTHORIZATION, format!("Bearer {token}")).body(String::new()).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    for alg in [Alg::HS256, Alg::EdDSA] {
+        let keys =
+            keygen::run(&keygen::Request { alg, bits: None, kid: None, out: dir.path().into(), force: true }).unwrap();
+        let token = mint::run(&mint::Request {
+            key: keys.private_jwk.clone(),
+            iss: "https://issuer.test".into(),
+            aud: vec!["orders".into()],
+            sub: "alice".into(),
+            ttl: "1h".into(),
+            claims: Some(r#"{"scope":"orders:read orders:write","tenant":"acme"}"#.into()),
+            ..Default::default()
+        })
+        .unwrap();
+        // HMAC secrets live only in the private JWK; public keys in the JWKS.
+        let jwk_path = if alg == Alg::HS256 { &keys.private_jwk } else { keys.public_jwk.as_ref().unwrap() };
+        let jwk = std::fs::read_to_string(jwk_path).unwrap();
+        let verifier = || {
+            Verifier::builder()
+                .issuer("https://issuer.test")
+                .audience("orders")
+                .algorithms([alg])
+                .build(KeySet::new([VerifyingKey::from_jwk_str(&jwk).unwrap()]))
+                .unwrap()
+        };
+        let handler = service_fn(|_: Request<String>| async { Ok::<_, Infallible>(Response::new(String::new())) });
+        let mut bare = handler;
+        let mut layered = JwtAuthLayer::new(verifier()).layer(handler);
+        let mut typed = JwtAuthLayer::new(verifier()).claims::<serde::de::IgnoredAny>().layer(handler);
+        let plain = verifier();
+
+        let mut group = c.benchmark_group(format!("layer/{}", Algorithm::name(alg)));
+        group.bench_function("verify only", |b| {
+            let mut scratch = Scratch::new();
+            b.iter(|| plain.verify(&token, &mut scratch).unwrap().alg());
+        });
+        group.bench_function("service without layer", |b| {
+            b.iter(|| now(bare.call(request(&token))).unwrap().status());
+        });
+        group.bench_function("service with layer (JSON map claims)", |b| {
+            b.iter(|| {
+                let r = now(layered.call(request(&token))).unwrap();
+                assert_eq!(r.status(), 200);
+            });
+        });
+        group.bench_function("service with layer (no custom claims)", |b| {
+            b.iter(|| {
+                let r = now(typed.call(request(&token))).unwrap();
+                assert_eq!(r.status(), 200);
+            });
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
