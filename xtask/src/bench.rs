@@ -23,7 +23,7 @@ use xtask::alg::Alg;
 use xtask::error::{Context as _, Error, Result};
 use xtask::{keygen, mint};
 
-use crate::serve::serve;
+use xtask::serve::serve;
 
 const ISS: &str = "https://issuer.bench";
 const AUD: &str = "orders";

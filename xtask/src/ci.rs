@@ -55,7 +55,7 @@ pub(crate) fn ci(root: &Path) -> Result<()> {
         ("no_std", &|| no_std_check(root)),
         ("deny", &|| deny(root)),
         ("test", &|| test(root)),
-        ("demo", &|| crate::demo::run(root)),
+        ("demo", &|| xtask::demo::run(root, 0, false)),
         ("fuzz", &|| crate::fuzz::run(root, None, fuzz_seconds())),
     ];
     let started = Instant::now();

@@ -5,8 +5,14 @@
 //! verify, they never sign.
 
 pub mod alg;
+#[cfg(feature = "tasks")]
+pub mod demo;
 pub mod error;
+#[cfg(feature = "tasks")]
+pub mod issuer;
 pub mod jwk;
 pub mod key;
 pub mod keygen;
 pub mod mint;
+#[cfg(feature = "tasks")]
+pub mod serve;

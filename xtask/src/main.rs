@@ -3,9 +3,7 @@
 
 mod bench;
 mod ci;
-mod demo;
 mod fuzz;
-mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -81,8 +79,16 @@ enum Task {
         #[arg(long)]
         kid: Option<String>,
     },
-    /// The main job: show jwtgate working end to end.
-    Demo,
+    /// The main job: an issuer and a jwtgate-protected service on
+    /// 127.0.0.1, and a scripted set of requests with their verdicts.
+    Demo {
+        /// Port of the protected service (0: any free port)
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Keep both servers running after the cases, to try by hand
+        #[arg(long)]
+        keep_running: bool,
+    },
     /// Load benchmark of the hyper middleware (needs `wrk`): requests/s and
     /// p99 with no auth and with EdDSA, ES256, RS256 and HS256 tokens.
     Bench {
@@ -128,7 +134,7 @@ fn main() -> ExitCode {
             let req = mint::Request { key, alg, iss, aud, sub, ttl, nbf, now, claims, header, typ, kid };
             mint::run(&req).map(|token| println!("{token}"))
         }
-        Task::Demo => demo::run(&root()),
+        Task::Demo { port, keep_running } => xtask::demo::run(&root(), port, keep_running),
         Task::Bench { requests, connections } => bench::run(&root(), requests, connections),
         Task::Fuzz { target, time } => fuzz::run(&root(), target.as_deref(), time.unwrap_or_else(ci::fuzz_seconds)),
         Task::Test => ci::test(&root()),

@@ -4,16 +4,17 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
+use crate::error::{Context as _, Result};
 use http::{Request, Response};
 use hyper::body::{Body, Incoming};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::task::JoinHandle;
-use xtask::error::{Context as _, Result};
 
-/// A server accepting connections until dropped.
-pub(crate) struct Server {
-    pub(crate) addr: SocketAddr,
+/// A server accepting connections until dropped (the address to use: `addr`).
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
     task: JoinHandle<()>,
 }
 
@@ -24,7 +25,11 @@ impl Drop for Server {
 }
 
 /// Binds 127.0.0.1:`port` (0: any free port) and serves `service`.
-pub(crate) async fn serve<S, B>(port: u16, service: S) -> Result<Server>
+///
+/// # Errors
+///
+/// If the port cannot be bound.
+pub async fn serve<S, B>(port: u16, service: S) -> Result<Server>
 where
     S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,

@@ -19,8 +19,19 @@ pub struct JwksConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) max_body_bytes: usize,
     pub(crate) negative_cache_capacity: u64,
-    pub(crate) allow_insecure_loopback: bool,
+    pub(crate) plain_http: PlainHttp,
     pub(crate) background_refresh: bool,
+}
+
+/// Where plain `http://` may be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PlainHttp {
+    /// https only (the default).
+    Never,
+    /// http to 127.0.0.0/8, `::1` and `localhost`, for tests.
+    Loopback,
+    /// http anywhere: an operator's explicit, named choice.
+    Anywhere,
 }
 
 /// Where the key set comes from.
@@ -59,7 +70,7 @@ impl JwksConfig {
             connect_timeout: Duration::from_secs(3),
             max_body_bytes: 256 * 1024,
             negative_cache_capacity: 10_000,
-            allow_insecure_loopback: false,
+            plain_http: PlainHttp::Never,
             background_refresh: true,
         }
     }
@@ -124,7 +135,18 @@ impl JwksConfig {
     /// Allows plain `http://` to loopback hosts (127.0.0.0/8, `::1`,
     /// `localhost`), for tests. Never allows http anywhere else.
     pub fn allow_insecure_loopback(mut self) -> Self {
-        self.allow_insecure_loopback = true;
+        if self.plain_http == PlainHttp::Never {
+            self.plain_http = PlainHttp::Loopback;
+        }
+        self
+    }
+
+    /// Allows plain `http://` to any host. Anyone on the network path can
+    /// then replace the keys and mint tokens this source accepts: only for
+    /// diagnosis (the CLI's `--allow-insecure-http`) or a network you
+    /// control end to end.
+    pub fn danger_allow_insecure_http(mut self) -> Self {
+        self.plain_http = PlainHttp::Anywhere;
         self
     }
 

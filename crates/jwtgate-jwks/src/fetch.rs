@@ -6,8 +6,9 @@ use std::time::SystemTime;
 use reqwest::header::{AGE, CACHE_CONTROL, DATE, ETAG, EXPIRES, IF_NONE_MATCH};
 use reqwest::{StatusCode, Url};
 
-use crate::config::JwksConfig;
+use crate::config::{JwksConfig, PlainHttp};
 use crate::error::{ConfigError, FetchError};
+use crate::fetch_info::FetchInfo;
 use crate::freshness::{self, Bounds};
 
 /// Redirects followed at most; never from https to anything else.
@@ -15,7 +16,7 @@ const MAX_REDIRECTS: usize = 3;
 
 pub(crate) struct Fetcher {
     client: reqwest::Client,
-    insecure_loopback: bool,
+    plain_http: PlainHttp,
     max_body_bytes: usize,
     freshness: Bounds,
 }
@@ -23,9 +24,9 @@ pub(crate) struct Fetcher {
 /// What one fetch produced.
 pub(crate) enum Fetched {
     /// A new document.
-    Body { text: String, etag: Option<String>, ttl: std::time::Duration },
+    Body { text: String, info: FetchInfo },
     /// 304: the document we have is still current.
-    NotModified { ttl: std::time::Duration },
+    NotModified { info: FetchInfo },
 }
 
 /// `true` for hosts that never leave the machine.
@@ -38,17 +39,24 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-pub(crate) fn allowed(url: &Url, insecure_loopback: bool) -> bool {
-    url.scheme() == "https" || (insecure_loopback && url.scheme() == "http" && is_loopback(url))
+pub(crate) fn allowed(url: &Url, plain_http: PlainHttp) -> bool {
+    match (url.scheme(), plain_http) {
+        ("https", _) | ("http", PlainHttp::Anywhere) => true,
+        ("http", PlainHttp::Loopback) => is_loopback(url),
+        _ => false,
+    }
 }
 
 impl Fetcher {
     pub(crate) fn new(config: &JwksConfig) -> Result<Self, ConfigError> {
-        let insecure_loopback = config.allow_insecure_loopback;
+        let plain_http = config.plain_http;
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            let from_https = attempt.previous().last().is_some_and(|u| u.scheme() == "https");
             if attempt.previous().len() >= MAX_REDIRECTS {
                 attempt.error("too many redirects")
-            } else if !allowed(attempt.url(), insecure_loopback) {
+            } else if from_https && attempt.url().scheme() != "https" {
+                attempt.error("redirect from https to plain http")
+            } else if !allowed(attempt.url(), plain_http) {
                 attempt.error("redirect away from https")
             } else {
                 attempt.follow()
@@ -61,13 +69,13 @@ impl Fetcher {
             .user_agent(concat!("jwtgate-jwks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(ConfigError::Client)?;
-        Ok(Self { client, insecure_loopback, max_body_bytes: config.max_body_bytes, freshness: config.freshness })
+        Ok(Self { client, plain_http, max_body_bytes: config.max_body_bytes, freshness: config.freshness })
     }
 
     /// Parses `text` as a URL this fetcher may request.
     pub(crate) fn check_url(&self, text: &str) -> Result<Url, ConfigError> {
         let url = Url::parse(text).map_err(|_| ConfigError::InvalidUrl)?;
-        if allowed(&url, self.insecure_loopback) { Ok(url) } else { Err(ConfigError::InsecureUrl) }
+        if allowed(&url, self.plain_http) { Ok(url) } else { Err(ConfigError::InsecureUrl) }
     }
 
     /// GETs a JSON document (discovery metadata) with the same limits.
@@ -97,14 +105,22 @@ impl Fetcher {
             SystemTime::now(),
             self.freshness,
         );
+        let info = FetchInfo {
+            url: url.to_string(),
+            status: response.status().as_u16(),
+            cache_control: header(CACHE_CONTROL).map(str::to_owned),
+            expires: header(EXPIRES).map(str::to_owned),
+            age: header(AGE).map(str::to_owned),
+            etag: header(ETAG).map(str::to_owned),
+            ttl,
+        };
         match response.status() {
             StatusCode::OK => {}
-            StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified { ttl }),
+            StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified { info }),
             other => return Err(FetchError::Status(other.as_u16())),
         }
-        let new_etag = header(ETAG).map(str::to_owned);
         let text = self.body(response).await?;
-        Ok(Fetched::Body { text, etag: new_etag, ttl })
+        Ok(Fetched::Body { text, info })
     }
 
     /// The body as UTF-8 text, never buffering more than the limit: read

@@ -16,6 +16,7 @@ use crate::config::{JwksConfig, Source};
 use crate::discovery::Discovery;
 use crate::error::{ConfigError, FetchError};
 use crate::fetch::{Fetched, Fetcher};
+use crate::fetch_info::FetchInfo;
 
 /// One successfully fetched key set and when it stops being fresh.
 #[derive(Debug)]
@@ -28,6 +29,8 @@ pub(crate) struct Snapshot {
     /// for [`JwksSource::export_snapshot`].
     document: Arc<str>,
     fetched_unix: i64,
+    /// What the fetch saw (`None` for a loaded snapshot).
+    info: Option<FetchInfo>,
 }
 
 /// Keys from a JWKS URL, kept fresh.
@@ -164,11 +167,31 @@ impl JwksSource {
             return Ok(self.inner.snapshot.load().as_ref().map_or(0, |s| s.keys.len()));
         }
         let count = keys.len();
-        let snapshot =
-            Snapshot { keys, fetched_at, fresh_until: fetched_at, etag: None, document: jwks.into(), fetched_unix };
+        let snapshot = Snapshot {
+            keys,
+            fetched_at,
+            fresh_until: fetched_at,
+            etag: None,
+            document: jwks.into(),
+            fetched_unix,
+            info: None,
+        };
         self.inner.snapshot.store(Some(Arc::new(snapshot)));
         tracing::info!(keys = count, age_secs = age.as_secs(), "JWKS snapshot loaded");
         Ok(count)
+    }
+
+    /// The key-set document in use, as fetched (or loaded from a snapshot).
+    #[must_use]
+    pub fn document(&self) -> Option<String> {
+        self.inner.snapshot.load().as_ref().map(|s| s.document.to_string())
+    }
+
+    /// The URL and caching headers of the fetch that produced the key set
+    /// in use (`None` before the first fetch and for a loaded snapshot).
+    #[must_use]
+    pub fn last_fetch(&self) -> Option<FetchInfo> {
+        self.inner.snapshot.load().as_ref().and_then(|s| s.info.clone())
     }
 
     /// When the current key set was fetched, and until when it is fresh.
@@ -192,7 +215,8 @@ impl Inner {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let host = url.as_ref().and_then(Url::host_str).unwrap_or("-");
         match outcome {
-            Ok(Fetched::Body { text, etag, ttl }) => {
+            Ok(Fetched::Body { text, info }) => {
+                let ttl = info.ttl;
                 let keys = KeySet::from_jwks_str(&text, KeyOrigin::Remote)?;
                 let count = keys.len();
                 tracing::info!(
@@ -206,13 +230,15 @@ impl Inner {
                     keys,
                     fetched_at: started,
                     fresh_until: started + ttl,
-                    etag,
+                    etag: info.etag.clone(),
                     document: text.into(),
                     fetched_unix: unix_now(),
+                    info: Some(info),
                 })));
                 Ok(count)
             }
-            Ok(Fetched::NotModified { ttl }) => {
+            Ok(Fetched::NotModified { info }) => {
+                let ttl = info.ttl;
                 let Some(previous) = previous else { return Ok(0) };
                 tracing::debug!(host, ttl_secs = ttl.as_secs(), "JWKS not modified");
                 let renewed = Snapshot {
@@ -222,6 +248,7 @@ impl Inner {
                     etag: previous.etag.clone(),
                     document: previous.document.clone(),
                     fetched_unix: unix_now(),
+                    info: Some(info),
                 };
                 self.snapshot.store(Some(Arc::new(renewed)));
                 Ok(previous.keys.len())
@@ -315,19 +342,20 @@ impl KeyResolver for JwksSource {
 async fn refresh_loop(inner: Weak<Inner>) {
     let mut failures = 0u32;
     loop {
-        let wait = match inner.upgrade() {
+        let (wait, then_fetch) = match inner.upgrade() {
             None => return,
             Some(inner) => match inner.snapshot.load().as_ref() {
                 // Nothing fetched yet: the first verify_async or fetch_now
-                // will; check again after a cooldown.
-                None => inner.config.cooldown,
-                Some(_) if failures > 0 => backoff(inner.config.cooldown, failures),
-                Some(s) => refresh_delay(s.fresh_until.saturating_duration_since(Instant::now())),
+                // will; look again after a cooldown (and then plan from
+                // that set's freshness, not fetch it a second time).
+                None => (inner.config.cooldown, false),
+                Some(_) if failures > 0 => (backoff(inner.config.cooldown, failures), true),
+                Some(s) => (refresh_delay(s.fresh_until.saturating_duration_since(Instant::now())), true),
             },
         };
         tokio::time::sleep(wait).await;
         let Some(inner) = inner.upgrade() else { return };
-        if inner.snapshot.load().is_none() {
+        if !then_fetch || inner.snapshot.load().is_none() {
             continue;
         }
         let _one_at_a_time = inner.fetching.lock().await;

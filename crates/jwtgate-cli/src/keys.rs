@@ -1,0 +1,166 @@
+//! Loading verification keys: a file (JWKS, JWK or PEM), a JWKS URL, or an
+//! issuer found by OIDC discovery. URLs go through jwtgate-jwks, with its
+//! limits; nothing is cached on disk.
+
+use std::path::Path;
+use std::time::Duration;
+
+use jwtgate_jwks::{FetchInfo, JwksConfig, JwksSource};
+use jwtgate_verify::{KeyOrigin, KeyResolver as _, KeySet, VerifyingKey};
+
+use crate::failure::Failure;
+
+/// One HTTP request may take this long (connect: `CONNECT_TIMEOUT`)...
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// ...and all of them together (discovery is two) this long.
+const OVERALL_DEADLINE: Duration = Duration::from_secs(12);
+
+/// Where keys come from, as the user said it.
+#[derive(Clone, Debug)]
+pub(crate) enum Location {
+    /// A file holding a JWKS, a single JWK or a PEM public key.
+    File(String),
+    /// An http(s) URL of a JWKS document.
+    Url(String),
+    /// An issuer URL, resolved by OIDC / RFC 8414 discovery.
+    Issuer(String),
+}
+
+impl Location {
+    /// `--jwks` takes a path or a URL; which one is decided by the scheme.
+    pub(crate) fn from_jwks_arg(arg: &str) -> Self {
+        let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
+        if lower.starts_with("https://") || lower.starts_with("http://") {
+            Self::Url(arg.to_owned())
+        } else {
+            Self::File(arg.to_owned())
+        }
+    }
+
+    /// Remote documents never yield symmetric keys.
+    pub(crate) const fn origin(&self) -> KeyOrigin {
+        match self {
+            Self::File(_) => KeyOrigin::Local,
+            Self::Url(_) | Self::Issuer(_) => KeyOrigin::Remote,
+        }
+    }
+}
+
+/// Keys ready for a verifier, and how they were obtained.
+pub(crate) enum Loaded {
+    /// From a file: a fixed set.
+    Static { keys: KeySet, document: String },
+    /// From the network: the source (so an unknown `kid` can still trigger
+    /// its one refetch) and what its fetch saw.
+    Remote { source: JwksSource, keys: KeySet, document: String, fetch: Option<FetchInfo> },
+}
+
+impl Loaded {
+    pub(crate) const fn keys(&self) -> &KeySet {
+        match self {
+            Self::Static { keys, .. } | Self::Remote { keys, .. } => keys,
+        }
+    }
+
+    /// The document as read or fetched (for listing its members).
+    pub(crate) fn document(&self) -> &str {
+        match self {
+            Self::Static { document, .. } | Self::Remote { document, .. } => document,
+        }
+    }
+}
+
+/// Loads the keys at `location`.
+pub(crate) async fn load(location: &Location, allow_insecure_http: bool) -> Result<Loaded, Failure> {
+    match location {
+        Location::File(path) => load_file(Path::new(path)),
+        Location::Url(url) => fetch(JwksConfig::new(url.clone()), url, allow_insecure_http).await,
+        Location::Issuer(issuer) => fetch(JwksConfig::discover(issuer.clone()), issuer, allow_insecure_http).await,
+    }
+}
+
+fn load_file(path: &Path) -> Result<Loaded, Failure> {
+    let context = || format!("cannot load keys from {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::config(context(), &e))?;
+    let keys = parse_local(&text).map_err(|e| Failure::config(context(), &e))?;
+    Ok(Loaded::Static { keys, document: text })
+}
+
+/// A JWKS (`{"keys": [...]}`), a single JWK, or a PEM public key.
+fn parse_local(text: &str) -> Result<KeySet, jwtgate_verify::KeyError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with("-----BEGIN") {
+        return VerifyingKey::from_pem(text).map(|k| KeySet::new([k]));
+    }
+    let is_jwks = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("keys").is_some());
+    if is_jwks {
+        KeySet::from_jwks_str(text, KeyOrigin::Local)
+    } else {
+        VerifyingKey::from_jwk_str(text).map(|k| KeySet::new([k]))
+    }
+}
+
+/// ` (skipped: kid "a": reason; ...)` or nothing.
+pub(crate) fn skipped_summary(keys: &KeySet) -> String {
+    if keys.skipped().is_empty() {
+        return String::new();
+    }
+    let reasons: Vec<String> = keys
+        .skipped()
+        .iter()
+        .map(|s| match &s.kid {
+            Some(kid) => format!("kid {kid:?}: {}", s.reason),
+            None => format!("key #{}: {}", s.index, s.reason),
+        })
+        .collect();
+    format!(" (skipped: {})", reasons.join("; "))
+}
+
+async fn fetch(config: JwksConfig, what: &str, allow_insecure_http: bool) -> Result<Loaded, Failure> {
+    // Loopback http is always fine for a diagnosis tool (a local issuer);
+    // anything else on plain http only when the flag says so.
+    let mut config = config
+        .allow_insecure_loopback()
+        .background_refresh(false)
+        .timeouts(REQUEST_TIMEOUT, CONNECT_TIMEOUT)
+        .max_body_bytes(1024 * 1024);
+    if allow_insecure_http {
+        config = config.danger_allow_insecure_http();
+    }
+    let source = config.build().map_err(|e| match e {
+        jwtgate_jwks::ConfigError::InsecureUrl => Failure::Config(format!(
+            "{what}: plain http is accepted for loopback hosts only (use https, or --allow-insecure-http if you \
+             must)"
+        )),
+        other => Failure::config(what, &other),
+    })?;
+    match tokio::time::timeout(OVERALL_DEADLINE, source.fetch_now()).await {
+        Err(_) => {
+            return Err(Failure::Unavailable(format!(
+                "{what}: no key set within {} seconds",
+                OVERALL_DEADLINE.as_secs()
+            )));
+        }
+        Ok(Err(e)) => return Err(Failure::unavailable(format!("cannot fetch keys from {what}"), &e)),
+        Ok(Ok(_)) => {}
+    }
+    let keys = source.current().map(|k| (*k).clone()).map_err(|e| Failure::unavailable(what, &e))?;
+    let document = source.document().unwrap_or_default();
+    let fetch = source.last_fetch();
+    Ok(Loaded::Remote { source, keys, document, fetch })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwks_argument_is_a_url_only_with_an_http_scheme() {
+        assert!(matches!(Location::from_jwks_arg("https://a/jwks"), Location::Url(_)));
+        assert!(matches!(Location::from_jwks_arg("HTTP://127.0.0.1/jwks"), Location::Url(_)));
+        assert!(matches!(Location::from_jwks_arg("jwks.json"), Location::File(_)));
+        assert!(matches!(Location::from_jwks_arg("./https:/x"), Location::File(_)));
+        assert!(matches!(Location::from_jwks_arg(""), Location::File(_)));
+    }
+}

@@ -1,0 +1,204 @@
+//! `jwtgate`: verify a JWT access token the way a jwtgate service would,
+//! decode one without trusting it, or list a JWKS document's keys.
+//!
+//! Exit codes: 0 accepted, 1 rejected, 2 usage or configuration error,
+//! 3 key source unavailable. See the crate README for examples.
+
+mod failure;
+mod inspect;
+mod keys;
+mod list_keys;
+mod render;
+mod token_input;
+mod verify;
+mod when;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use jwtgate_verify::{DEFAULT_LEEWAY, MAX_TOKEN_BYTES_CEILING};
+
+use crate::failure::Failure;
+use crate::keys::Location;
+
+/// Verify, inspect and explain JWT access tokens and JWKS documents.
+#[derive(Parser, Debug)]
+#[command(name = "jwtgate", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Verify a token: exit 0 accepted, 1 rejected, 2 usage or
+    /// configuration error, 3 key source unavailable.
+    Verify(VerifyArgs),
+    /// Decode a token WITHOUT verifying it, with warnings about what looks wrong.
+    Inspect {
+        /// The token; '-' or absent reads standard input.
+        token: Option<String>,
+        /// Evaluate time claims at this instant (Unix seconds) instead of now.
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        now: Option<i64>,
+        /// One JSON object on stdout instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load a JWKS (file or URL) and list its keys: usable or not, and why.
+    Jwks {
+        /// A JWKS or JWK file, or an http(s) URL.
+        source: String,
+        /// Allow plain http to hosts other than loopback (anyone on the path
+        /// can then substitute keys).
+        #[arg(long)]
+        allow_insecure_http: bool,
+        /// One JSON object on stdout instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("keys").required(true).args(["jwks", "discover"])))]
+struct VerifyArgs {
+    /// The token; '-' or absent reads standard input (whitespace trimmed).
+    token: Option<String>,
+    /// A JWKS document, a single JWK or a PEM public key (a file), or an
+    /// http(s) JWKS URL.
+    #[arg(long, value_name = "PATH|URL")]
+    jwks: Option<String>,
+    /// Find the keys by OIDC discovery of this issuer (also the default --issuer).
+    #[arg(long, value_name = "ISSUER_URL", conflicts_with = "jwks")]
+    discover: Option<String>,
+    /// Accepted issuer (repeatable).
+    #[arg(long = "issuer", value_name = "ISS")]
+    issuers: Vec<String>,
+    /// Skip the issuer check (insecure: any issuer's token with these keys passes).
+    #[arg(long, conflicts_with = "issuers")]
+    no_issuer_check: bool,
+    /// Accepted audience (repeatable).
+    #[arg(long = "audience", value_name = "AUD")]
+    audiences: Vec<String>,
+    /// Skip the audience check (insecure: tokens meant for other services pass).
+    #[arg(long, conflicts_with = "audiences")]
+    no_audience_check: bool,
+    /// Accepted algorithm (repeatable); default: every algorithm the keys can verify.
+    #[arg(long = "alg", value_name = "ALG")]
+    algorithms: Vec<String>,
+    /// Clock skew tolerated for exp, nbf and iat, in seconds (at most 300).
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_LEEWAY.as_secs())]
+    leeway: u64,
+    /// Evaluate time claims at this instant (Unix seconds) instead of now.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<i64>,
+    /// Required header typ (e.g. at+jwt).
+    #[arg(long, value_name = "TYP")]
+    typ: Option<String>,
+    /// A claim that must be present (repeatable; exp is always required).
+    #[arg(long = "require", value_name = "CLAIM")]
+    require: Vec<String>,
+    /// Longest token accepted, in bytes after trimming.
+    #[arg(long, value_name = "N", default_value_t = 8192,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TOKEN_BYTES_CEILING as u64))]
+    max_token_bytes: u64,
+    /// Allow plain http for the JWKS URL or issuer on hosts other than
+    /// loopback (anyone on the path can then substitute keys).
+    #[arg(long)]
+    allow_insecure_http: bool,
+    /// One JSON object on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (json, outcome) = match cli.command {
+        Command::Verify(args) => (args.json, runtime.block_on(verify(args))),
+        Command::Inspect { token, now, json } => (json, inspect(token.as_deref(), now, json)),
+        Command::Jwks { source, allow_insecure_http, json } => {
+            (json, runtime.block_on(list_keys(&source, allow_insecure_http, json)))
+        }
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            if json {
+                let object = serde_json::json!({
+                    "valid": false, "error": failure.code(), "message": failure.message(),
+                });
+                print_out(&object.to_string());
+            }
+            eprintln!("error: {}", failure.message());
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not worth a panic.
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", text.trim_end());
+}
+
+async fn verify(args: VerifyArgs) -> Result<u8, Failure> {
+    let token = token_input::read(args.token.as_deref())?;
+    let keys = match (args.jwks, args.discover) {
+        (Some(jwks), _) => Location::from_jwks_arg(&jwks),
+        (None, Some(issuer)) => Location::Issuer(issuer),
+        (None, None) => return Err(Failure::Config("--jwks or --discover is required".into())),
+    };
+    let request = verify::Request {
+        token,
+        keys,
+        issuers: args.issuers,
+        no_issuer_check: args.no_issuer_check,
+        audiences: args.audiences,
+        no_audience_check: args.no_audience_check,
+        algorithms: args.algorithms,
+        leeway: args.leeway,
+        now: args.now,
+        typ: args.typ,
+        require: args.require,
+        max_token_bytes: usize::try_from(args.max_token_bytes).unwrap_or(usize::MAX),
+        allow_insecure_http: args.allow_insecure_http,
+    };
+    let verdict = verify::run(request).await?;
+    if args.json {
+        print_out(&verdict.to_json().to_string());
+    } else {
+        print_out(&verdict.to_human());
+    }
+    Ok(verdict.exit_code())
+}
+
+fn inspect(token: Option<&str>, now: Option<i64>, json: bool) -> Result<u8, Failure> {
+    let token = token_input::read(token)?;
+    let inspection = inspect::run(&token, now.unwrap_or_else(verify::unix_now));
+    if json {
+        print_out(&inspection.to_json().to_string());
+    } else {
+        print_out(&inspection.to_human());
+    }
+    Ok(0)
+}
+
+async fn list_keys(source: &str, allow_insecure_http: bool, json: bool) -> Result<u8, Failure> {
+    let location = Location::from_jwks_arg(source);
+    let loaded = keys::load(&location, allow_insecure_http).await?;
+    let listing = list_keys::list(&loaded, location.origin());
+    if json {
+        print_out(&listing.to_json().to_string());
+    } else {
+        print_out(&listing.to_human());
+    }
+    Ok(if listing.usable() > 0 { 0 } else { 1 })
+}
