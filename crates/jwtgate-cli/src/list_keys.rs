@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwtgate_verify::{KeyError, KeyOrigin, VerifyingKey};
+use jwtgate_verify::{KeyError, KeyFamily, KeyOrigin, VerifyingKey};
 use serde_json::{Value, json};
 
 use crate::keys::Loaded;
@@ -48,10 +48,10 @@ pub(crate) fn list(loaded: &Loaded, origin: KeyOrigin) -> Listing {
             .iter()
             .map(|k| Member {
                 kid: k.kid().map(str::to_owned),
-                kty: None,
+                kty: Some(kty_of(k.family()).to_owned()),
                 alg: k.alg().map(|a| a.to_string()),
                 usage: None,
-                size: Some(format!("{k:?}")),
+                size: Some(size_of(k)),
                 unusable: None,
             })
             .collect();
@@ -63,13 +63,32 @@ pub(crate) fn list(loaded: &Loaded, origin: KeyOrigin) -> Listing {
     Listing { members: listed, fetch }
 }
 
+/// The JWK `kty` of a key family.
+const fn kty_of(family: KeyFamily) -> &'static str {
+    match family {
+        KeyFamily::Hmac => "oct",
+        KeyFamily::Rsa => "RSA",
+        KeyFamily::P256 => "EC",
+        KeyFamily::Ed25519 => "OKP",
+    }
+}
+
+/// `RSA-2048`, `P-256`, ... from the key's own description (never key bytes).
+fn size_of(key: &VerifyingKey) -> String {
+    let text = format!("{key:?}");
+    let inner = text.strip_prefix("VerifyingKey(").and_then(|t| t.strip_suffix(')')).unwrap_or(&text);
+    inner.split(' ').next().unwrap_or(inner).to_owned()
+}
+
 fn describe(member: &Value, origin: KeyOrigin) -> Member {
     let text = |name: &str| member.get(name).and_then(Value::as_str).map(str::to_owned);
     let kty = text("kty");
     let size = match kty.as_deref() {
         Some("RSA") => text("n").and_then(|n| bits(&n)).map(|b| format!("{b} bits")),
         // The length of a secret says how strong it is; its bytes are never shown.
-        Some("oct") => text("k").and_then(|k| bits(&k)).map(|b| format!("{b}-bit secret")),
+        Some("oct") => {
+            text("k").and_then(|k| URL_SAFE_NO_PAD.decode(k).ok()).map(|k| format!("{}-bit secret", k.len() * 8))
+        }
         Some("EC" | "OKP") => text("crv"),
         _ => None,
     };
@@ -81,7 +100,7 @@ fn describe(member: &Value, origin: KeyOrigin) -> Member {
     Member { kid: text("kid"), kty, alg: text("alg"), usage: text("use"), size, unusable }
 }
 
-/// Significant bits of a base64url big-endian integer (or secret length).
+/// Significant bits of a base64url big-endian integer (an RSA modulus).
 fn bits(b64: &str) -> Option<usize> {
     let bytes = URL_SAFE_NO_PAD.decode(b64).ok()?;
     let first = bytes.iter().position(|&b| b != 0)?;
@@ -126,7 +145,8 @@ impl Listing {
                 *w = (*w).max(cell.chars().count());
             }
         }
-        let mut out = format!("{} keys, {} usable\n\n", self.members.len(), self.usable());
+        let n = self.members.len();
+        let mut out = format!("{n} key{}, {} usable\n\n", if n == 1 { "" } else { "s" }, self.usable());
         for row in &rows {
             let line: Vec<String> = row.iter().zip(widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
             out.push_str(line.join("  ").trim_end());
