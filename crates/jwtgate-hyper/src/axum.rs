@@ -18,7 +18,7 @@ pub struct NotAuthenticated;
 
 impl IntoResponse for NotAuthenticated {
     fn into_response(self) -> Response {
-        Responder::default().respond(&Rejection::MissingToken).map(axum_core::body::Body::from)
+        Responder::default().respond(&Rejection::MissingToken, &http::HeaderMap::new()).map(axum_core::body::Body::from)
     }
 }
 

@@ -6,6 +6,8 @@ mod axum;
 mod body;
 mod claims;
 mod future;
+#[cfg(feature = "tonic")]
+mod grpc;
 mod layer;
 mod rejection;
 mod scopes;

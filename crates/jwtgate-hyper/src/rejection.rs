@@ -113,9 +113,20 @@ impl std::fmt::Debug for Responder {
 }
 
 impl Responder {
-    /// The response for `rejection`: the RFC 6750 default, then the user's hook.
-    pub(crate) fn respond(&self, rejection: &Rejection) -> Response<Bytes> {
-        let response = self.default_response(rejection);
+    /// The response for `rejection`: the RFC 6750 default (for gRPC calls,
+    /// with the `tonic` feature, a gRPC status instead), then the user's hook.
+    pub(crate) fn respond(&self, rejection: &Rejection, request: &http::HeaderMap) -> Response<Bytes> {
+        #[cfg(feature = "tonic")]
+        let response = if crate::grpc::is_grpc(request) {
+            crate::grpc::response(rejection, &rejection.description())
+        } else {
+            self.default_response(rejection)
+        };
+        #[cfg(not(feature = "tonic"))]
+        let response = {
+            let _ = request;
+            self.default_response(rejection)
+        };
         match &self.map {
             Some(map) => map(rejection, response),
             None => response,
@@ -201,14 +212,14 @@ mod tests {
 
     #[test]
     fn missing_token_is_a_bare_challenge() {
-        let r = Responder::default().respond(&Rejection::MissingToken);
+        let r = Responder::default().respond(&Rejection::MissingToken, &http::HeaderMap::new());
         assert_eq!(r.status(), 401);
         assert_eq!(header(&r, WWW_AUTHENTICATE), "Bearer realm=\"api\"");
     }
 
     #[test]
     fn invalid_token_names_the_error() {
-        let r = Responder::default().respond(&Rejection::InvalidToken(Error::Expired));
+        let r = Responder::default().respond(&Rejection::InvalidToken(Error::Expired), &http::HeaderMap::new());
         assert_eq!(r.status(), 401);
         assert_eq!(
             header(&r, WWW_AUTHENTICATE),
@@ -226,7 +237,10 @@ mod tests {
             resource_metadata: Some("https://api.example/.well-known/oauth-protected-resource".into()),
             ..Responder::default()
         };
-        let r = responder.respond(&Rejection::InsufficientScope(vec!["a".to_owned(), "b:c".to_owned()].into()));
+        let r = responder.respond(
+            &Rejection::InsufficientScope(vec!["a".to_owned(), "b:c".to_owned()].into()),
+            &http::HeaderMap::new(),
+        );
         assert_eq!(r.status(), 403);
         assert_eq!(
             header(&r, WWW_AUTHENTICATE),
@@ -237,7 +251,8 @@ mod tests {
 
     #[test]
     fn unavailable_is_503_with_retry_after() {
-        let r = Responder::default().respond(&Rejection::from_error(Error::KeySourceUnavailable("down".into())));
+        let r = Responder::default()
+            .respond(&Rejection::from_error(Error::KeySourceUnavailable("down".into())), &http::HeaderMap::new());
         assert_eq!(r.status(), 503);
         assert_eq!(header(&r, RETRY_AFTER), "10");
         assert!(r.headers().get(WWW_AUTHENTICATE).is_none());

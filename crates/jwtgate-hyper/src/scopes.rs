@@ -92,6 +92,6 @@ where
             Some(_) => return ResponseFuture::inner(self.inner.call(req)),
         };
         tracing::info!(path = req.uri().path(), code = rejection.code(), "request refused");
-        ResponseFuture::rejected(self.responder.respond(&rejection))
+        ResponseFuture::rejected(self.responder.respond(&rejection, req.headers()))
     }
 }

@@ -111,11 +111,12 @@ impl<V: TokenVerifier> Config<V> {
     }
 
     /// Records and logs a refusal, and makes its response.
-    fn refuse(&self, path: &str, rejection: &Rejection) -> Response<Bytes> {
+    fn refuse<B>(&self, request: &Request<B>, rejection: &Rejection) -> Response<Bytes> {
+        let path = request.uri().path();
         let code = rejection.code();
         self.stats.record(code);
         tracing::info!(path, code, status = rejection.status().as_u16(), "request refused");
-        self.responder.respond(rejection)
+        self.responder.respond(rejection, request.headers())
     }
 }
 
@@ -215,7 +216,7 @@ where
                 config.record_pass::<T>(req.uri().path(), None);
                 ResponseFuture::inner(self.inner.call(req))
             }
-            Decision::Reject(rejection) => ResponseFuture::rejected(config.refuse(req.uri().path(), &rejection)),
+            Decision::Reject(rejection) => ResponseFuture::rejected(config.refuse(&req, &rejection)),
             Decision::Refresh(token) => {
                 // `inner` is the clone that was polled ready; leave a fresh
                 // clone behind for the next request (tower's guidance).
@@ -231,7 +232,7 @@ where
                             admitted.apply(&config, &mut req);
                             inner.call(req).await.map(|r| r.map(ResponseBody::inner))
                         }
-                        Err(rejection) => Ok(rejection_response(config.refuse(req.uri().path(), &rejection))),
+                        Err(rejection) => Ok(rejection_response(config.refuse(&req, &rejection))),
                     }
                 }))
             }

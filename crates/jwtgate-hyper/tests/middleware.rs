@@ -282,3 +282,41 @@ async fn poll_ready_and_call_use_the_ready_service() {
     std::future::poll_fn(|cx| svc.poll_ready(cx)).await.unwrap();
     assert_eq!(svc.call(bearer(&keys.token(""))).await.unwrap().status(), StatusCode::OK);
 }
+
+/// gRPC clients read `grpc-status`, not the HTTP status: a refused gRPC
+/// call is a trailers-only 200 carrying a `tonic::Status`.
+#[tokio::test]
+async fn grpc_calls_are_refused_with_a_grpc_status() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let layer = JwtAuthLayer::new(keys.verifier()).require_scopes(["orders:admin"]);
+    let svc = service(layer, &handler);
+    let grpc = |token: Option<&str>| {
+        let mut req = Request::builder().uri("/orders.Orders/List").header("content-type", "application/grpc+proto");
+        if let Some(token) = token {
+            req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        req.body(String::new()).unwrap()
+    };
+    let status_of = |headers: &http::HeaderMap| tonic::Status::from_header_map(headers).unwrap();
+
+    let (status, headers, _) = call(&svc, grpc(None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/grpc");
+    assert_eq!(status_of(&headers).code(), tonic::Code::Unauthenticated);
+    assert_eq!(status_of(&headers).message(), "no access token in the request");
+
+    let (_, headers, _) = call(&svc, grpc(Some(&keys.mint(&keys.ec, "", "-1h")))).await;
+    assert_eq!(status_of(&headers).code(), tonic::Code::Unauthenticated);
+    assert_eq!(status_of(&headers).message(), "token has expired");
+
+    let (_, headers, _) = call(&svc, grpc(Some(&keys.token("")))).await;
+    assert_eq!(status_of(&headers).code(), tonic::Code::PermissionDenied);
+    assert!(headers.get(WWW_AUTHENTICATE).is_none());
+    assert_eq!(handler.calls(), 0);
+
+    // Plain HTTP requests to the same layer still get RFC 6750 answers.
+    let (status, headers, _) = call(&svc, bearer(&keys.token(""))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(challenge(&headers).contains("insufficient_scope"));
+}
