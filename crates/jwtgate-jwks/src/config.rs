@@ -65,10 +65,10 @@ impl JwksConfig {
                 default: Duration::from_secs(600),
             },
             cooldown: Duration::from_secs(30),
-            max_staleness: Duration::from_secs(6 * 3600),
-            timeout: Duration::from_secs(10),
-            connect_timeout: Duration::from_secs(3),
-            max_body_bytes: 256 * 1024,
+            max_staleness: Duration::from_secs(24 * 3600),
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            max_body_bytes: 1024 * 1024,
             negative_cache_capacity: 10_000,
             plain_http: PlainHttp::Never,
             background_refresh: true,
@@ -104,22 +104,22 @@ impl JwksConfig {
     }
 
     /// How long past its freshness the last good key set is still served
-    /// while fetches fail (default 6 h): an identity-provider outage does
+    /// while fetches fail (default 24 h): an identity-provider outage does
     /// not take every service down, but keys do not live forever either.
     pub fn max_staleness(mut self, staleness: Duration) -> Self {
         self.max_staleness = staleness;
         self
     }
 
-    /// Whole-request time limit (default 10 s) and connect limit (default 3 s).
+    /// Whole-request time limit (default 5 s) and connect limit (default 2 s).
     pub fn timeouts(mut self, total: Duration, connect: Duration) -> Self {
         self.timeout = total;
         self.connect_timeout = connect;
         self
     }
 
-    /// Largest accepted response body (default 256 KiB; real key sets are
-    /// a few KiB).
+    /// Largest accepted response body (default 1 MiB; real key sets are a
+    /// few KiB, the largest providers' with certificate chains tens of KiB).
     pub fn max_body_bytes(mut self, max: usize) -> Self {
         self.max_body_bytes = max;
         self
@@ -168,6 +168,9 @@ impl JwksConfig {
         let b = self.freshness;
         if b.min > b.max || b.default < b.min || b.default > b.max {
             return Err(ConfigError::Bounds("need min_ttl <= default_ttl <= max_ttl"));
+        }
+        if b.min < Duration::from_secs(1) {
+            return Err(ConfigError::Bounds("min_ttl must be at least one second"));
         }
         if self.cooldown.is_zero() {
             return Err(ConfigError::Bounds("cooldown must be positive"));

@@ -16,6 +16,17 @@ pub enum FetchError {
     /// The body is not a JWKS.
     #[error("invalid key set: {0}")]
     Invalid(#[from] jwtgate_verify::KeyError),
+    /// The response is not JSON (`Content-Type` names something else, such
+    /// as the HTML of an error or login page).
+    #[error("response is not JSON (content type {0:?})")]
+    NotJson(String),
+    /// The document parsed but holds no key this verifier can use; the
+    /// previous key set, if any, stays in use.
+    #[error("key set has no usable key ({skipped} skipped)")]
+    NoUsableKeys {
+        /// Members skipped as unusable.
+        skipped: usize,
+    },
     /// Issuer discovery failed (no metadata, issuer mismatch, no jwks_uri).
     #[error("discovery: {0}")]
     Discovery(String),

@@ -12,6 +12,8 @@ use crate::fetch_info::FetchInfo;
 use crate::freshness::{self, Bounds};
 
 /// Redirects followed at most; never from https to anything else.
+/// (reqwest's `previous()` holds every URL requested so far, the original
+/// included, so `n` redirects have been followed when it holds `n` URLs.)
 const MAX_REDIRECTS: usize = 3;
 
 pub(crate) struct Fetcher {
@@ -52,7 +54,7 @@ impl Fetcher {
         let plain_http = config.plain_http;
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
             let from_https = attempt.previous().last().is_some_and(|u| u.scheme() == "https");
-            if attempt.previous().len() >= MAX_REDIRECTS {
+            if attempt.previous().len() > MAX_REDIRECTS {
                 attempt.error("too many redirects")
             } else if from_https && attempt.url().scheme() != "https" {
                 attempt.error("redirect from https to plain http")
@@ -126,6 +128,15 @@ impl Fetcher {
     /// The body as UTF-8 text, never buffering more than the limit: read
     /// in chunks, so a lying or absent Content-Length does not matter.
     async fn body(&self, mut response: reqwest::Response) -> Result<String, FetchError> {
+        let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("?"));
+        // Absent is tolerated (some static hosts send none); anything that
+        // is not JSON (`application/json`, `application/jwk-set+json`, ...)
+        // is an error page, a login portal or a misconfiguration.
+        if let Some(ct) = content_type
+            && !ct.to_ascii_lowercase().contains("json")
+        {
+            return Err(FetchError::NotJson(ct.chars().take(64).collect()));
+        }
         if response.content_length().is_some_and(|len| len > self.max_body_bytes as u64) {
             return Err(FetchError::TooLarge(self.max_body_bytes));
         }

@@ -17,6 +17,7 @@ use crate::discovery::Discovery;
 use crate::error::{ConfigError, FetchError};
 use crate::fetch::{Fetched, Fetcher};
 use crate::fetch_info::FetchInfo;
+use crate::stats::{Counters, JwksStats};
 
 /// One successfully fetched key set and when it stops being fresh.
 #[derive(Debug)]
@@ -68,6 +69,10 @@ struct Inner {
     generation: AtomicU64,
     /// Kids a successful fetch did not contain, for one cooldown window.
     absent_kids: moka::sync::Cache<String, ()>,
+    /// Set while a revalidation started by a stale lookup is in flight, so a
+    /// burst of lookups spawns one task, not one each.
+    revalidating: std::sync::atomic::AtomicBool,
+    counters: Counters,
     config: JwksConfig,
 }
 
@@ -111,6 +116,8 @@ impl JwksSource {
             fetching: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             absent_kids,
+            revalidating: std::sync::atomic::AtomicBool::new(false),
+            counters: Counters::default(),
             config,
         });
         if inner.config.background_refresh && tokio::runtime::Handle::try_current().is_ok() {
@@ -194,6 +201,14 @@ impl JwksSource {
         self.inner.snapshot.load().as_ref().and_then(|s| s.info.clone())
     }
 
+    /// Counters since the source was built: fetches, failures, 304s,
+    /// unknown-kid refetches, cooldown skips, negative-cache hits, stale
+    /// serves.
+    #[must_use]
+    pub fn stats(&self) -> JwksStats {
+        self.inner.counters.snapshot()
+    }
+
     /// When the current key set was fetched, and until when it is fresh.
     #[must_use]
     pub fn freshness(&self) -> Option<(Instant, Instant)> {
@@ -205,6 +220,15 @@ impl Inner {
     /// One fetch; the caller holds `fetching`. Returns the number of keys.
     async fn fetch(&self) -> Result<usize, FetchError> {
         *self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
+        Counters::bump(&self.counters.fetches);
+        let outcome = self.fetch_once().await;
+        if outcome.is_err() {
+            Counters::bump(&self.counters.fetch_failures);
+        }
+        outcome
+    }
+
+    async fn fetch_once(&self) -> Result<usize, FetchError> {
         let previous = self.snapshot.load_full();
         let etag = previous.as_ref().and_then(|s| s.etag.as_deref());
         let started = Instant::now();
@@ -217,8 +241,18 @@ impl Inner {
         match outcome {
             Ok(Fetched::Body { text, info }) => {
                 let ttl = info.ttl;
-                let keys = KeySet::from_jwks_str(&text, KeyOrigin::Remote)?;
+                let keys = KeySet::from_jwks_str(&text, KeyOrigin::Remote).inspect_err(|e| {
+                    tracing::warn!(host, error = %e, "JWKS fetched but not a key set; keeping the last good one");
+                })?;
                 let count = keys.len();
+                // An empty set is far more likely a broken deployment than
+                // an issuer revoking every key at once: keep serving the
+                // last good set (within max staleness) and say so.
+                if count == 0 {
+                    let skipped = keys.skipped().len();
+                    tracing::warn!(host, skipped, "JWKS has no usable key; keeping the last good key set");
+                    return Err(FetchError::NoUsableKeys { skipped });
+                }
                 tracing::info!(
                     host,
                     keys = count,
@@ -239,6 +273,7 @@ impl Inner {
             }
             Ok(Fetched::NotModified { info }) => {
                 let ttl = info.ttl;
+                Counters::bump(&self.counters.not_modified);
                 let Some(previous) = previous else { return Ok(0) };
                 tracing::debug!(host, ttl_secs = ttl.as_secs(), "JWKS not modified");
                 let renewed = Snapshot {
@@ -293,8 +328,17 @@ impl KeyResolver for JwksSource {
         let Some(snapshot) = guard.as_ref() else {
             return Err(Error::KeySourceUnavailable(Cow::Borrowed("no key set fetched yet")));
         };
-        if Instant::now() > snapshot.fresh_until + self.inner.config.max_staleness {
-            return Err(Error::KeySourceUnavailable(Cow::Borrowed("key set too stale and refresh failing")));
+        let now = Instant::now();
+        if now > snapshot.fresh_until {
+            if now > snapshot.fresh_until + self.inner.config.max_staleness {
+                return Err(Error::KeySourceUnavailable(Cow::Borrowed("key set too stale and refresh failing")));
+            }
+            // Stale while revalidate: serve the set, and make sure a fetch
+            // is under way even without the background task (switched off,
+            // or the source was built outside a runtime), so a removed key
+            // cannot outlive its freshness by more than a cooldown.
+            Counters::bump(&self.inner.counters.stale_serves);
+            revalidate(&self.inner);
         }
         Ok(Keys(guard))
     }
@@ -302,16 +346,22 @@ impl KeyResolver for JwksSource {
     async fn refresh(&self, query: KeyQuery<'_>) -> Result<(), Error> {
         let inner = &self.inner;
         let have_keys = inner.snapshot.load().is_some();
-        if let Some(kid) = query.kid
-            && (inner.has_kid(kid) || inner.absent_kids.contains_key(kid))
-        {
-            return Ok(());
+        if let Some(kid) = query.kid {
+            if inner.has_kid(kid) {
+                return Ok(());
+            }
+            if inner.absent_kids.contains_key(kid) {
+                Counters::bump(&inner.counters.negative_cache_hits);
+                return Ok(());
+            }
         }
         // Fail fast inside the cooldown: never queue requests behind it.
         if have_keys && inner.in_cooldown() {
+            Counters::bump(&inner.counters.cooldown_skips);
             return Ok(());
         }
         let generation = inner.generation.load(Ordering::SeqCst);
+        let waiting_since = Instant::now();
         let _one_at_a_time = inner.fetching.lock().await;
         // Re-check under the lock: a fetch may have completed while we
         // waited (single flight: take its result), or before we got here.
@@ -321,14 +371,22 @@ impl KeyResolver for JwksSource {
             None => inner.snapshot.load().is_some(),
         };
         let cooling = inner.snapshot.load().is_some() && inner.in_cooldown();
-        if !fetched_meanwhile
-            && !served_now
-            && !cooling
-            && let Err(e) = inner.fetch().await
-        {
-            return Err(Error::KeySourceUnavailable(Cow::Owned(format!("JWKS fetch failed: {e}"))));
+        let mut fetched_here = false;
+        if !fetched_meanwhile && !served_now && !cooling {
+            if query.kid.is_some() && have_keys {
+                Counters::bump(&inner.counters.unknown_kid_refetches);
+            }
+            if let Err(e) = inner.fetch().await {
+                return Err(Error::KeySourceUnavailable(Cow::Owned(format!("JWKS fetch failed: {e}"))));
+            }
+            fetched_here = true;
         }
+        // Only a successful fetch can confirm a kid absent; a skipped or
+        // failed one proves nothing.
+        let confirmed = fetched_here
+            || (fetched_meanwhile && inner.snapshot.load().as_ref().is_some_and(|s| s.fetched_at >= waiting_since));
         if let Some(kid) = query.kid
+            && confirmed
             && !inner.has_kid(kid)
         {
             inner.absent_kids.insert(kid.to_owned(), ());
@@ -376,9 +434,34 @@ fn refresh_delay(remaining: Duration) -> Duration {
     remaining.mul_f64(0.8) + remaining.mul_f64(0.1 * f64::from(jitter) / 255.0)
 }
 
-/// Retry after failures: cooldown x 2^n, at most 32 cooldowns.
+/// Starts one fetch in the background for a stale set, unless one is under
+/// way, the cooldown is running, or there is no Tokio runtime to run it.
+fn revalidate(inner: &Arc<Inner>) {
+    if inner.in_cooldown() {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    if inner.revalidating.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let inner = Arc::clone(inner);
+    runtime.spawn(async move {
+        if let Ok(_one_at_a_time) = inner.fetching.try_lock()
+            && !inner.in_cooldown()
+        {
+            let _ = inner.fetch().await;
+        }
+        inner.revalidating.store(false, Ordering::Release);
+    });
+}
+
+/// Retry after failures: cooldown x 2^n, at most 32 cooldowns, each wait
+/// shortened by up to a quarter at random so failing replicas spread out.
 fn backoff(cooldown: Duration, failures: u32) -> Duration {
-    cooldown.saturating_mul(1u32 << failures.min(5))
+    let full = cooldown.saturating_mul(1u32 << failures.min(5));
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() { f64::from(byte[0]) / 255.0 } else { 0.5 };
+    full.mul_f64(1.0 - 0.25 * jitter)
 }
 
 /// Wall-clock Unix seconds (0 for a clock before 1970).

@@ -198,7 +198,7 @@ async fn concurrent_cold_start_makes_one_request() {
     server.set(|r| r.delay = Duration::from_millis(200));
     let v = Arc::new(verifier(config(&server).build().unwrap()));
     let token = Arc::new(issuer.token("k1"));
-    let tasks: Vec<_> = (0..20)
+    let tasks: Vec<_> = (0..1000)
         .map(|_| {
             let (v, token) = (v.clone(), token.clone());
             tokio::spawn(async move { code(&v, &token).await })
@@ -256,9 +256,9 @@ async fn stale_keys_are_served_while_fetches_fail_then_expire() {
     let issuer = Issuer::new(&["k"]);
     let server = Server::start(issuer.jwks(&["k"])).await;
     let source = config(&server)
-        .min_ttl(Duration::from_millis(200))
-        .default_ttl(Duration::from_millis(200))
-        .max_ttl(Duration::from_millis(200))
+        .min_ttl(Duration::from_secs(1))
+        .default_ttl(Duration::from_secs(1))
+        .max_ttl(Duration::from_secs(1))
         .max_staleness(Duration::from_millis(1500))
         .background_refresh(false)
         .build()
@@ -266,7 +266,7 @@ async fn stale_keys_are_served_while_fetches_fail_then_expire() {
     source.fetch_now().await.unwrap();
     server.set(|r| r.status = 503);
     let v = verifier(source.clone());
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(matches!(source.fetch_now().await, Err(FetchError::Status(503))));
     // Expired and the endpoint is down: the last good set still serves.
     assert_eq!(code(&v, &issuer.token("k")).await, Ok(()));
@@ -310,7 +310,13 @@ async fn limits_and_bad_documents() {
         r.status = 200;
         r.body = r#"{"keys":[{"kty":"oct","kid":"s","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI"}]}"#.into();
     });
-    assert_eq!(source.fetch_now().await.unwrap(), 0);
+    assert!(matches!(source.fetch_now().await, Err(FetchError::NoUsableKeys { skipped: 1 })));
+    // An HTML error page is not a key set, whatever its status.
+    server.set(|r| {
+        r.body = "<html>maintenance</html>".into();
+        r.headers = vec![("content-type", "text/html; charset=utf-8".into())];
+    });
+    assert!(matches!(source.fetch_now().await, Err(FetchError::NotJson(ct)) if ct.starts_with("text/html")));
 }
 
 #[tokio::test]
@@ -420,4 +426,129 @@ async fn snapshot_gives_a_warm_start_when_the_issuer_is_down() {
     let third = config(&server).build().unwrap();
     assert!(matches!(third.load_snapshot(&old), Err(FetchError::Snapshot(_))));
     assert!(matches!(third.load_snapshot("not json"), Err(FetchError::Snapshot(_))));
+}
+
+/// A token for `kid` that no key signed (the flood an attacker can send).
+fn with_kid(issuer: &Issuer, kid: &str) -> String {
+    let header = format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#);
+    format!("{}.{}", xtask::jwk::b64(header), issuer.token("k").split_once('.').unwrap().1)
+}
+
+#[tokio::test]
+async fn concurrent_flood_of_unknown_kids_costs_one_fetch() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    server.set(|r| r.delay = Duration::from_millis(100));
+    let source = config(&server).build().unwrap();
+    source.fetch_now().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let v = Arc::new(verifier(source.clone()));
+    let tasks: Vec<_> = (0..500)
+        .map(|i| {
+            let (v, token) = (v.clone(), with_kid(&issuer, &format!("random-{i}")));
+            tokio::spawn(async move { code(&v, &token).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), Err("key_not_found"));
+    }
+    assert_eq!(server.hits(), 2, "the start-up fetch and one refetch for 500 unknown kids");
+    let stats = source.stats();
+    assert_eq!(stats.fetches, 2);
+    assert_eq!(stats.unknown_kid_refetches, 1);
+    // The same kids again, still inside the window: answered from memory.
+    assert_eq!(code(&v, &with_kid(&issuer, "random-7")).await, Err("key_not_found"));
+    assert_eq!(server.hits(), 2);
+    assert!(source.stats().negative_cache_hits + source.stats().cooldown_skips >= 1);
+}
+
+#[tokio::test]
+async fn bad_answers_after_a_warm_start_keep_the_last_good_keys() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    let source = config(&server).build().unwrap();
+    source.fetch_now().await.unwrap();
+    let v = verifier(source.clone());
+    let bad: [(u16, &str); 5] = [
+        (500, "oops"),
+        (200, "garbage"),
+        (200, r#"{"keys":[]}"#),
+        (200, r#"{"keys":[{"kty":"EC","crv":"secp256k1","x":"AA","y":"AA"}]}"#),
+        (200, "[1,2,3]"),
+    ];
+    for (status, body) in bad {
+        server.set(|r| {
+            r.status = status;
+            r.body = body.into();
+        });
+        assert!(source.fetch_now().await.is_err(), "{status} {body}");
+        assert_eq!(code(&v, &issuer.token("k")).await, Ok(()), "{status} {body}");
+    }
+    assert_eq!(source.stats().fetch_failures, 5);
+
+    // The same answers to a cold source: nothing to serve, retryable.
+    let cold = verifier(config(&server).build().unwrap());
+    assert_eq!(code(&cold, &issuer.token("k")).await, Err("key_source_unavailable"));
+}
+
+#[tokio::test]
+async fn slow_issuer_is_cut_off_by_the_timeout() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    server.set(|r| r.delay = Duration::from_secs(30));
+    let source = config(&server).timeouts(Duration::from_millis(500), Duration::from_millis(500)).build().unwrap();
+    let started = std::time::Instant::now();
+    let v = verifier(source);
+    assert_eq!(code(&v, &issuer.token("k")).await, Err("key_source_unavailable"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn redirect_loops_are_cut_off() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    let url = server.url();
+    server.set(|r| {
+        r.status = 302;
+        r.headers = vec![("location", url.clone())];
+    });
+    let source = config(&server).build().unwrap();
+    assert!(matches!(source.fetch_now().await, Err(FetchError::Http(_))));
+    assert_eq!(server.hits(), 4, "the request and three redirects, then stop");
+}
+
+#[tokio::test]
+async fn stale_set_is_revalidated_without_the_background_task() {
+    let issuer = Issuer::new(&["a", "b"]);
+    let server = Server::start(issuer.jwks(&["a", "b"])).await;
+    server.set(|r| r.headers = vec![("cache-control", "max-age=1".into())]);
+    let source = config(&server)
+        .min_ttl(Duration::from_secs(1))
+        .default_ttl(Duration::from_secs(1))
+        .background_refresh(false)
+        .build()
+        .unwrap();
+    source.fetch_now().await.unwrap();
+    let v = verifier(source.clone());
+    // The issuer drops key "a"; once the set is stale, the next lookup still
+    // answers from it but starts a refetch, after which "a" is gone.
+    server.set(|r| r.body = issuer.jwks(&["b"]));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(code(&v, &issuer.token("a")).await, Ok(()));
+    assert!(source.stats().stale_serves >= 1);
+    for _ in 0..50 {
+        if server.hits() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.hits(), 2);
+    for _ in 0..50 {
+        if code(&v, &issuer.token("a")).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(code(&v, &issuer.token("a")).await, Err("key_not_found"));
+    assert_eq!(code(&v, &issuer.token("b")).await, Ok(()));
 }
