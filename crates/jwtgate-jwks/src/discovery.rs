@@ -2,11 +2,21 @@
 //! section 4, falling back to RFC 8414 (OAuth 2.0 Authorization Server
 //! Metadata) section 3.
 
+use jwtgate_verify::Algorithm;
 use reqwest::Url;
 use serde_json::Value;
 
 use crate::error::{ConfigError, FetchError};
 use crate::fetch::Fetcher;
+
+/// What the issuer's metadata said.
+#[derive(Debug)]
+pub(crate) struct Metadata {
+    pub(crate) jwks_uri: Url,
+    /// `id_token_signing_alg_values_supported`, the algorithms the issuer
+    /// signs with, restricted to names jwtgate knows (`none` never is).
+    pub(crate) signing_algorithms: Option<Vec<Algorithm>>,
+}
 
 /// The issuer and the metadata URLs to try, in order.
 #[derive(Debug)]
@@ -36,7 +46,7 @@ impl Discovery {
     /// `issuer` is not exactly the configured one (OIDC Discovery 4.3,
     /// RFC 8414 3.3: otherwise a metadata endpoint could speak for another
     /// issuer), or `jwks_uri` is missing or not https.
-    pub(crate) async fn jwks_url(&self, fetcher: &Fetcher) -> Result<Url, FetchError> {
+    pub(crate) async fn metadata(&self, fetcher: &Fetcher) -> Result<Metadata, FetchError> {
         let mut last = None;
         for url in &self.metadata {
             match fetcher.get_text(url).await {
@@ -49,7 +59,7 @@ impl Discovery {
         Err(last.unwrap_or_else(|| FetchError::Discovery("no metadata document".into())))
     }
 
-    fn read(&self, text: &str, fetcher: &Fetcher) -> Result<Url, FetchError> {
+    fn read(&self, text: &str, fetcher: &Fetcher) -> Result<Metadata, FetchError> {
         let doc: Value =
             serde_json::from_str(text).map_err(|_| FetchError::Discovery("metadata is not JSON".into()))?;
         if doc.get("issuer").and_then(Value::as_str) != Some(self.issuer.as_str()) {
@@ -57,6 +67,13 @@ impl Discovery {
         }
         let jwks =
             doc.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| FetchError::Discovery("no jwks_uri".into()))?;
-        fetcher.check_url(jwks).map_err(|_| FetchError::Discovery("jwks_uri is not an allowed (https) URL".into()))
+        let jwks_uri = fetcher
+            .check_url(jwks)
+            .map_err(|_| FetchError::Discovery("jwks_uri is not an allowed (https) URL".into()))?;
+        let signing_algorithms = doc
+            .get("id_token_signing_alg_values_supported")
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).filter_map(Algorithm::from_name).collect());
+        Ok(Metadata { jwks_uri, signing_algorithms })
     }
 }

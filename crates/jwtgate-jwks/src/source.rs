@@ -72,6 +72,8 @@ struct Inner {
     /// Set while a revalidation started by a stale lookup is in flight, so a
     /// burst of lookups spawns one task, not one each.
     revalidating: std::sync::atomic::AtomicBool,
+    /// The signing algorithms discovery metadata advertised, if any.
+    advertised: Mutex<Option<Vec<jwtgate_verify::Algorithm>>>,
     counters: Counters,
     config: JwksConfig,
 }
@@ -117,6 +119,7 @@ impl JwksSource {
             generation: AtomicU64::new(0),
             absent_kids,
             revalidating: std::sync::atomic::AtomicBool::new(false),
+            advertised: Mutex::new(None),
             counters: Counters::default(),
             config,
         });
@@ -201,6 +204,31 @@ impl JwksSource {
         self.inner.snapshot.load().as_ref().and_then(|s| s.info.clone())
     }
 
+    /// The algorithms the issuer's discovery metadata says it signs with
+    /// (`id_token_signing_alg_values_supported`, names jwtgate does not
+    /// verify left out); `None` before discovery, for plain JWKS URLs, and
+    /// when the metadata has no such list.
+    #[must_use]
+    pub fn advertised_algorithms(&self) -> Option<Vec<jwtgate_verify::Algorithm>> {
+        self.inner.advertised.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// `configured` narrowed to what the issuer advertises, never widened:
+    /// the configured algorithms, in their order, that the metadata lists;
+    /// all of `configured` when the metadata lists nothing. An empty result
+    /// means the issuer signs with nothing you accept, which the verifier
+    /// builder refuses (`NoAlgorithms`) rather than accepting anything.
+    ///
+    /// Call it after [`JwksSource::fetch_now`] (discovery runs on the first
+    /// fetch), when building the verifier.
+    #[must_use]
+    pub fn narrow_algorithms(&self, configured: &[jwtgate_verify::Algorithm]) -> Vec<jwtgate_verify::Algorithm> {
+        match self.advertised_algorithms() {
+            None => configured.to_vec(),
+            Some(advertised) => configured.iter().copied().filter(|a| advertised.contains(a)).collect(),
+        }
+    }
+
     /// Counters since the source was built: fetches, failures, 304s,
     /// unknown-kid refetches, cooldown skips, negative-cache hits, stale
     /// serves.
@@ -255,6 +283,8 @@ impl Inner {
                 }
                 tracing::info!(
                     host,
+                    elapsed_ms = started.elapsed().as_millis(),
+                    bytes = text.len(),
                     keys = count,
                     skipped = keys.skipped().len(),
                     ttl_secs = ttl.as_secs(),
@@ -289,7 +319,12 @@ impl Inner {
                 Ok(previous.keys.len())
             }
             Err(e) => {
-                tracing::warn!(host, error = %e, "JWKS fetch failed; serving the last good key set if any");
+                tracing::warn!(
+                    host,
+                    elapsed_ms = started.elapsed().as_millis(),
+                    error = %e,
+                    "JWKS fetch failed; serving the last good key set if any"
+                );
                 Err(e)
             }
         }
@@ -304,7 +339,9 @@ impl Inner {
         let Some(discovery) = &self.discovery else {
             return Err(FetchError::Discovery("no JWKS URL".into()));
         };
-        let url = discovery.jwks_url(&self.fetcher).await?;
+        let metadata = discovery.metadata(&self.fetcher).await?;
+        let url = metadata.jwks_uri;
+        *self.advertised.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = metadata.signing_algorithms;
         tracing::info!(jwks_uri = url.as_str(), "issuer metadata discovered");
         *self.jwks_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(url.clone());
         Ok(url)

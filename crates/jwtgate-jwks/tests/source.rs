@@ -351,11 +351,22 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
     let jwks = Server::start(issuer.jwks(&["k"])).await;
     let metadata = Server::start(String::new()).await;
     let issuer_url = format!("http://{}", metadata.addr);
-    let doc = |iss: &str| serde_json::json!({ "issuer": iss, "jwks_uri": jwks.url() }).to_string();
+    let doc = |iss: &str| {
+        serde_json::json!({
+            "issuer": iss, "jwks_uri": jwks.url(),
+            "id_token_signing_alg_values_supported": ["RS256", "ES256", "none", "HS256"],
+        })
+        .to_string()
+    };
     metadata.set(|r| r.body = doc(&issuer_url));
 
     let source = JwksConfig::discover(&issuer_url).allow_insecure_loopback().build().unwrap();
+    assert_eq!(source.narrow_algorithms(&[Algorithm::ES256, Algorithm::EdDSA]).len(), 2, "nothing known yet");
     assert_eq!(source.fetch_now().await.unwrap(), 1);
+    // Narrowed to what the issuer signs with, never widened.
+    assert_eq!(source.advertised_algorithms().unwrap(), [Algorithm::RS256, Algorithm::ES256, Algorithm::HS256]);
+    assert_eq!(source.narrow_algorithms(&[Algorithm::ES256, Algorithm::EdDSA]), [Algorithm::ES256]);
+    assert!(source.narrow_algorithms(&[Algorithm::PS256]).is_empty());
     assert_eq!(metadata.reply.lock().unwrap().seen, ["/.well-known/openid-configuration"]);
     let v = Verifier::builder()
         .issuer("https://issuer.test")
@@ -551,4 +562,95 @@ async fn stale_set_is_revalidated_without_the_background_task() {
     }
     assert_eq!(code(&v, &issuer.token("a")).await, Err("key_not_found"));
     assert_eq!(code(&v, &issuer.token("b")).await, Ok(()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_never_fail_while_the_set_rotates() {
+    let issuer = Issuer::new(&["stable", "a", "b"]);
+    let server = Server::start(issuer.jwks(&["stable", "a"])).await;
+    let source = config(&server).build().unwrap();
+    source.fetch_now().await.unwrap();
+    let v = Arc::new(verifier(source.clone()));
+    let token = Arc::new(issuer.token("stable"));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let (v, token, stop) = (v.clone(), token.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut checks = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(code(&v, &token).await, Ok(()));
+                    checks += 1;
+                    tokio::task::yield_now().await;
+                }
+                checks
+            })
+        })
+        .collect();
+    // Rotate every few milliseconds: "a" and "b" take turns next to "stable".
+    for round in 0..40 {
+        let current = if round % 2 == 0 { "b" } else { "a" };
+        server.set(|r| r.body = issuer.jwks(&["stable", current]));
+        source.fetch_now().await.unwrap();
+        // Right after a swap the removed key is gone, the added one there.
+        let gone = if current == "a" { "b" } else { "a" };
+        assert_eq!(code(&v, &issuer.token(current)).await, Ok(()));
+        assert_eq!(code(&v, &issuer.token(gone)).await, Err("key_not_found"));
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert!(total > 64, "the readers ran: {total}");
+}
+
+/// Key sets shaped like the big identity providers': RSA keys with `x5c`
+/// and `x5t` and no `alg` (Entra ID), with `alg` (Google), signing and
+/// encryption keys side by side (Keycloak), EC and OKP keys (Okta, custom).
+#[tokio::test]
+async fn provider_shaped_key_sets_load_their_signing_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = |alg, kid: &str| {
+        let w = keygen::run(&keygen::Request {
+            alg,
+            bits: None,
+            kid: Some(kid.into()),
+            out: dir.path().into(),
+            force: false,
+        })
+        .unwrap();
+        let jwk: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(w.public_jwk.unwrap()).unwrap()).unwrap();
+        jwk
+    };
+    let mut entra = key(Alg::RS256, "entra");
+    let object = entra.as_object_mut().unwrap();
+    object.remove("alg");
+    // A SHA-1 thumbprint is 20 bytes; x5c is standard (padded) base64 DER.
+    object.insert("x5t".into(), xtask::jwk::b64([0x5a; 20]).into());
+    object.insert("x5c".into(), serde_json::json!(["TUlJQ2hUQ0NBZTJnQXdJQkFnSUpBTW9jaw=="]));
+    object.insert("issuer".into(), "https://login.example/tenant/v2.0".into());
+    let google = key(Alg::RS256, "google");
+    let mut keycloak_enc = key(Alg::RS256, "keycloak-enc");
+    keycloak_enc["use"] = "enc".into();
+    keycloak_enc["alg"] = "RSA-OAEP".into();
+    let okta_ec = key(Alg::ES256, "okta");
+    let custom_ed = key(Alg::EdDSA, "ed");
+    let x25519 = serde_json::json!({ "kty": "OKP", "crv": "X25519", "kid": "ecdh", "x": "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo" });
+    let doc = serde_json::json!({ "keys": [entra, google, keycloak_enc, okta_ec, custom_ed, x25519] }).to_string();
+
+    let server = Server::start(doc).await;
+    server.set(|r| r.headers = vec![("content-type", "application/jwk-set+json".into())]);
+    let source = config(&server).build().unwrap();
+    let loaded = source.fetch_now().await.unwrap();
+    let why: Vec<_> =
+        source.current().unwrap().skipped().iter().map(|s| format!("{:?}: {}", s.kid, s.reason)).collect();
+    assert_eq!(loaded, 4, "entra, google, okta, ed; not the enc or X25519 keys: {why:?}");
+    let keys = source.current().unwrap();
+    let kids: Vec<_> = keys.keys().iter().filter_map(|k| k.kid()).collect();
+    assert_eq!(kids, ["entra", "google", "okta", "ed"]);
+    let skipped: Vec<_> = keys.skipped().iter().filter_map(|s| s.kid.as_deref()).collect();
+    assert_eq!(skipped, ["keycloak-enc", "ecdh"]);
 }
