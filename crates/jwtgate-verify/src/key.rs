@@ -75,6 +75,13 @@ impl VerifyingKey {
     }
 
     pub(crate) fn p256(sec1: &[u8]) -> Result<Self, KeyError> {
+        // Uncompressed only, checked here rather than in each backend: the
+        // RustCrypto backend would also take a compressed point (from PEM
+        // or DER), AWS-LC would not, and the backends must accept the same
+        // keys. JWKs always carry both coordinates.
+        if sec1.len() != 65 || sec1.first() != Some(&0x04) {
+            return Err(KeyError::InvalidKey("P-256 key must be an uncompressed point"));
+        }
         Ok(Self::new(Material::P256(Active::p256_key(sec1)?)))
     }
 

@@ -111,6 +111,14 @@ fn backends_agree_on_key_acceptance() {
     let off_curve = [&[4u8][..], &[1u8; 32], &[2u8; 32]].concat();
     assert_eq!(RustCrypto::p256_key(&off_curve).is_ok(), AwsLc::p256_key(&off_curve).is_ok());
     assert!(AwsLc::p256_key(&off_curve).is_err());
+    // The generator G, compressed (03 || x): a valid point, refused by the
+    // key constructor on either backend so that both accept the same keys.
+    let mut compressed_g = vec![3u8];
+    compressed_g.extend((0..32).map(|i| {
+        u8::from_str_radix(&"6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296"[2 * i..2 * i + 2], 16)
+            .unwrap()
+    }));
+    assert!(crate::VerifyingKey::p256(&compressed_g).is_err());
     for weak in super::ED25519_SMALL_ORDER.iter().take(8) {
         assert!(RustCrypto::ed25519_key(weak).is_err());
         assert!(AwsLc::ed25519_key(weak).is_err());
