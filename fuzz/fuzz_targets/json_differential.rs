@@ -25,7 +25,11 @@ fuzz_target!(|payload: &[u8]| {
             let obj = v.as_object().expect("we only accept objects");
             if let Ok(c) = t.claims() {
                 let same = |ours: Option<jwtgate_parse::JsonStr<'_>>, key: &str| {
-                    assert_eq!(ours.map(|s| s.to_string()), obj.get(key).and_then(Value::as_str).map(str::to_owned), "{key}");
+                    assert_eq!(
+                        ours.map(|s| s.to_string()),
+                        obj.get(key).and_then(Value::as_str).map(str::to_owned),
+                        "{key}"
+                    );
                 };
                 same(c.iss(), "iss");
                 same(c.sub(), "sub");
@@ -45,9 +49,12 @@ fuzz_target!(|payload: &[u8]| {
                 }
             }
         }
-        (Ok(_), Err(e)) => assert!(e.to_string().contains("number out of range"), "we accepted what serde_json rejects: {e}"),
+        (Ok(_), Err(e)) => {
+            assert!(e.to_string().contains("number out of range"), "we accepted what serde_json rejects: {e}")
+        }
         (Err(ours), Ok(v)) => assert!(
-            matches!(ours, Error::NotAnObject | Error::DuplicateMember | Error::DepthLimit | Error::TooManyMembers) || !v.is_object(),
+            matches!(ours, Error::NotAnObject | Error::DuplicateMember | Error::DepthLimit | Error::TooManyMembers)
+                || !v.is_object(),
             "we rejected ({ours:?}) what serde_json accepts"
         ),
         (Err(_), Err(_)) => {}

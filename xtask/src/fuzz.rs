@@ -6,7 +6,8 @@ use std::process::Command;
 use xtask::error::{Error, Result};
 
 /// The targets in fuzz/Cargo.toml, in the order CI runs them.
-pub(crate) const TARGETS: [&str; 3] = ["parse_token", "json_differential", "verify_token"];
+pub(crate) const TARGETS: [&str; 5] =
+    ["parse_token", "json_differential", "verify_token", "jwks_document", "bearer_header"];
 
 /// The cargo-fuzz release .ci/run installs.
 pub(crate) const CARGO_FUZZ_VERSION: &str = "0.13.2";
@@ -73,6 +74,9 @@ pub(crate) fn run(root: &Path, target: Option<&str>, seconds: u64) -> Result<()>
             "-rss_limit_mb=4096",
             "-print_final_stats=1",
         ]);
+        // JSON and JWT tokens (names, algorithms, "eyJ", "Bearer "): they
+        // reach the parser's and key loader's deeper states much sooner.
+        cmd.arg(format!("-dict={}", root.join("fuzz/dict/jwt.dict").display()));
         println!("==> fuzz {target} for {seconds}s");
         let status = cmd.status().map_err(|e| Error::msg(format!("cannot run cargo fuzz: {e}")))?;
         if !status.success() {
