@@ -293,3 +293,167 @@ fn error_messages_never_contain_the_token_or_claims() {
         &serde_json::from_str::<serde_json::Value>(&issuer.private_jwk()).unwrap()["k"].as_str().unwrap()[..10]
     ));
 }
+
+/// kid injection (PortSwigger Web Security Academy, "JWT attacks": kid
+/// path traversal to `/dev/null`; SQL injection through a kid used in a
+/// key query; a NUL byte cutting the kid short in C-string lookups): the
+/// kid is only ever compared, whole and unescaped, with the kids of the
+/// configured keys, so none of these finds the key.
+#[test]
+fn kid_injection_finds_no_key() {
+    let issuer = Issuer::with_kid(Alg::HS256, "legit");
+    let attacker = Issuer::with_kid(Alg::HS256, "attacker");
+    let v = verifier_for(&issuer);
+    for kid in [
+        "../../../../../../dev/null",
+        "/dev/null",
+        "' UNION SELECT 'secret' --",
+        "legit' OR '1'='1",
+        "legit\u{0}",
+        "legit\u{0}x",
+        "\u{0}legit",
+        "LEGIT",
+        "legit ",
+        "legit/../legit",
+    ] {
+        let token = attacker.mint(|r| r.kid = Some(kid.into()));
+        assert_eq!(outcome(&v, &token), Err("key_not_found"), "{kid:?}");
+    }
+    // The real kid with the attacker's key: found, and the signature fails.
+    let token = attacker.mint(|r| r.kid = Some("legit".into()));
+    assert_eq!(outcome(&v, &token), Err("bad_signature"));
+}
+
+/// RFC 7797 `b64: false` without `crit` (RFC 7797 section 6 requires
+/// `crit`; a verifier that honours `b64` anyway would verify a different
+/// payload than it parses).
+#[test]
+fn b64_false_without_crit_is_refused() {
+    let issuer = Issuer::new(Alg::HS256);
+    let v = verifier_for(&issuer);
+    for header in [r#"{"b64":false}"#, r#"{"b64":true}"#, r#"{"b64":"false"}"#] {
+        let token = issuer.mint(|r| r.header = Some(header.into()));
+        let code = outcome(&v, &token);
+        assert!(matches!(code, Err("unsupported_crit" | "malformed")), "{header}: {code:?}");
+    }
+}
+
+/// Nested JWTs (RFC 7519 section 5.2 `cty: JWT`; RFC 8725 section 2.8): a
+/// genuinely signed outer token whose payload is another (here unsecured)
+/// token. jwtgate never recurses: the payload must be the claims JSON.
+#[test]
+fn nested_tokens_are_not_unwrapped() {
+    let issuer = Issuer::new(Alg::HS256);
+    let v = verifier_for(&issuer);
+    let inner = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none"}"#),
+        b64(format!(r#"{{"iss":"{ISS}","aud":"{}","sub":"admin","exp":{}}}"#, common::AUD, common::NOW + 60))
+    );
+    let outer = mint::sign_raw(&issuer.written.private_jwk, r#"{"alg":"HS256","cty":"JWT"}"#, &inner).unwrap();
+    assert_eq!(outcome(&v, &outer), Err("malformed"));
+}
+
+/// Non-canonical base64url in the signature (RFC 4648 section 3.5; the
+/// "signature malleability" of lenient decoders, e.g. CVE-2022-29217's
+/// family of encoding laxness): setting the unused low bits of the last
+/// character leaves the decoded bytes unchanged, and is still refused.
+#[test]
+fn non_canonical_signature_encoding_is_refused() {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for alg in [Alg::ES256, Alg::EdDSA, Alg::HS256] {
+        let issuer = Issuer::new(alg);
+        let v = verifier_for(&issuer);
+        let token = issuer.token();
+        assert_eq!(outcome(&v, &token), Ok(()));
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let last = *sig.as_bytes().last().unwrap();
+        let index = ALPHABET.iter().position(|&c| c == last).unwrap();
+        // 64- and 32-byte signatures leave 4 resp. 2 unused bits at the end.
+        let tweaked = ALPHABET[index | 1];
+        assert_ne!(tweaked, last, "{alg}: the last character already had its low bit set");
+        let forged = format!("{input}.{}{}", &sig[..sig.len() - 1], tweaked as char);
+        assert_eq!(outcome(&v, &forged), Err("malformed"), "{alg}");
+    }
+}
+
+/// Audience confusion (RFC 8725 section 3.9; RFC 7519 section 4.1.3: each
+/// value is compared as a whole, case-sensitively).
+#[test]
+fn audience_lookalikes_are_refused() {
+    let issuer = Issuer::new(Alg::HS256);
+    let v = verifier_for(&issuer);
+    let aud = common::AUD;
+    for (claim, expected) in [
+        (format!(r#""other {aud}""#), "invalid_audience"),
+        (format!(r#""{}""#, aud.to_uppercase()), "invalid_audience"),
+        (format!(r#""{aud}.evil""#), "invalid_audience"),
+        (format!(r#""{aud} ""#), "invalid_audience"),
+        (format!(r#"["other","{aud}x"]"#), "invalid_audience"),
+        (format!(r#"[["{aud}"]]"#), "invalid_claim"),
+        (format!(r#"{{"aud":"{aud}"}}"#), "invalid_claim"),
+        ("[]".to_owned(), "invalid_audience"),
+    ] {
+        let token = issuer.mint(|r| r.claims = Some(format!(r#"{{"aud":{claim}}}"#)));
+        assert_eq!(outcome(&v, &token), Err(expected), "aud {claim}");
+    }
+}
+
+/// Issuer lookalikes (RFC 8725 section 3.8): prefix, suffix, case, escapes.
+#[test]
+fn issuer_lookalikes_are_refused() {
+    let issuer = Issuer::new(Alg::HS256);
+    let v = verifier_for(&issuer);
+    let truncated = &ISS[..ISS.len() - 1];
+    for iss in [truncated.to_owned(), format!("{ISS}.evil.example"), format!("{ISS}\u{0}"), ISS.to_uppercase()] {
+        let token = issuer.mint(|r| r.iss = iss.clone());
+        assert_eq!(outcome(&v, &token), Err("invalid_issuer"), "{iss:?}");
+    }
+}
+
+/// Signs `payload` byte for byte (no JSON round trip, so it can hold what
+/// serde_json would refuse to produce).
+fn signed_raw(issuer: &Issuer, payload: &str) -> String {
+    let header = format!(r#"{{"alg":"HS256","kid":"{}"}}"#, issuer.kid());
+    mint::sign_raw(&issuer.written.private_jwk, &header, payload).unwrap()
+}
+
+/// Huge or odd numbers in every time claim: out of range is a typed claim
+/// error, never an overflow into "valid".
+#[test]
+fn huge_numbers_in_time_claims_are_refused() {
+    let issuer = Issuer::new(Alg::HS256);
+    let v = verifier_for(&issuer);
+    let aud = common::AUD;
+    let exp = common::NOW + 60;
+    for claim in ["exp", "nbf", "iat"] {
+        for value in ["1e400", "-1e400", "9223372036854775808", "-9223372036854775809", "1e19", "-1e19"] {
+            let mut members = vec![format!(r#""iss":"{ISS}""#), format!(r#""aud":"{aud}""#)];
+            members.push(if claim == "exp" { format!(r#""exp":{value}"#) } else { format!(r#""exp":{exp}"#) });
+            if claim != "exp" {
+                members.push(format!(r#""{claim}":{value}"#));
+            }
+            let token = signed_raw(&issuer, &format!("{{{}}}", members.join(",")));
+            let code = outcome(&v, &token);
+            assert!(
+                matches!(code, Err("invalid_claim" | "expired" | "not_yet_valid" | "issued_in_future")),
+                "{claim}={value}: {code:?}"
+            );
+        }
+    }
+}
+
+/// Deep nesting inside a genuinely signed token (resource exhaustion;
+/// stack overflows in recursive JSON parsers): the parser's depth limit
+/// refuses it without recursion, and the size limit comes first.
+#[test]
+fn deeply_nested_signed_claims_are_refused() {
+    let issuer = Issuer::new(Alg::HS256);
+    let v = verifier_for(&issuer);
+    let deep = format!("{}{}", "[".repeat(4000), "]".repeat(4000));
+    let payload = format!(r#"{{"iss":"{ISS}","aud":"{}","exp":{},"x":{deep}}}"#, common::AUD, common::NOW + 60);
+    let token = signed_raw(&issuer, &payload);
+    let roomy = builder(Algorithm::HS256).max_token_bytes(16 * 1024).build(issuer.keys()).unwrap();
+    assert_eq!(outcome(&roomy, &token), Err("malformed"));
+    assert_eq!(outcome(&v, &token), Err("token_too_large"));
+}
