@@ -7,6 +7,7 @@ mod common;
 
 use common::{AUD, ISS, Issuer, NOW, outcome, verifier_for};
 use jsonwebtoken::{EncodingKey, Header, encode};
+use jwtgate_verify::Algorithm;
 use xtask::alg::{Alg, Signing as _};
 
 fn peer_token(issuer: &Issuer, claims: &serde_json::Value) -> String {
@@ -79,4 +80,126 @@ fn jwt_simple_tokens_verify_for_its_algorithms() {
         jwtgate_verify::VerifyingKey::from_pem(&ed.public_key().to_pem()).unwrap(),
         ed.sign(claims()).unwrap(),
     );
+}
+
+#[test]
+fn jwt_simple_rsa_and_longer_hmac_tokens_verify() {
+    use jwt_simple::prelude::*;
+    use jwtgate_verify::{Algorithm as A, KeySet, Scratch, Verifier, VerifyingKey};
+    let claims = || Claims::create(Duration::from_mins(5)).with_issuer(ISS).with_audience(AUD).with_subject("peer");
+    let check = |alg: A, key: VerifyingKey, token: String| {
+        let v = Verifier::builder().issuer(ISS).audience(AUD).algorithms([alg]).build(KeySet::new([key])).unwrap();
+        let mut scratch = Scratch::new();
+        let verified = v.verify(&token, &mut scratch).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(verified.subject().unwrap(), "peer", "{alg}");
+    };
+    // A disagreement, on purpose: jwt-simple's `generate()` makes 32-byte
+    // secrets for HS384 and HS512 too; RFC 7518 3.2 requires a key at least
+    // as long as the hash output, so jwtgate refuses such keys at load.
+    assert_eq!(HS384Key::generate().to_bytes().len(), 32);
+    assert!(VerifyingKey::hmac(&HS384Key::generate().to_bytes(), A::HS384).is_err());
+    assert!(VerifyingKey::hmac(&HS512Key::generate().to_bytes(), A::HS512).is_err());
+    let secret: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(151).wrapping_add(7)).collect();
+    let hs384 = HS384Key::from_bytes(&secret[..48]);
+    check(A::HS384, VerifyingKey::hmac(&secret[..48], A::HS384).unwrap(), hs384.authenticate(claims()).unwrap());
+    let hs512 = HS512Key::from_bytes(&secret);
+    check(A::HS512, VerifyingKey::hmac(&secret, A::HS512).unwrap(), hs512.authenticate(claims()).unwrap());
+
+    // One RSA key (made by xtask, loaded by jwt-simple) for all six RSA
+    // algorithms; the public half comes from jwt-simple's own export.
+    let issuer = Issuer::new(Alg::RS256);
+    let pem = issuer.private_pem().unwrap();
+    let public = RS256KeyPair::from_pem(&pem).unwrap().public_key().to_pem().unwrap();
+    let key = || VerifyingKey::from_pem(&public).unwrap();
+    check(A::RS256, key(), RS256KeyPair::from_pem(&pem).unwrap().sign(claims()).unwrap());
+    check(A::RS384, key(), RS384KeyPair::from_pem(&pem).unwrap().sign(claims()).unwrap());
+    check(A::RS512, key(), RS512KeyPair::from_pem(&pem).unwrap().sign(claims()).unwrap());
+    check(A::PS256, key(), PS256KeyPair::from_pem(&pem).unwrap().sign(claims()).unwrap());
+    check(A::PS384, key(), PS384KeyPair::from_pem(&pem).unwrap().sign(claims()).unwrap());
+    check(A::PS512, key(), PS512KeyPair::from_pem(&pem).unwrap().sign(claims()).unwrap());
+}
+
+/// Hostile tokens that both peers refuse for a security reason: jwtgate
+/// refuses every one of them too (and the peers' verdicts are checked, so
+/// a disagreement would show up here).
+#[test]
+fn tokens_the_peers_refuse_are_refused_here_too() {
+    use jwt_simple::prelude::{NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _, VerificationOptions};
+    let issuer = Issuer::new(Alg::RS256);
+    let other = Issuer::new(Alg::RS256);
+    let public_pem = issuer.public_pem().unwrap();
+    let live = |edit: &dyn Fn(&mut xtask::mint::Request)| {
+        issuer.mint(|r| {
+            r.now = None;
+            edit(r);
+        })
+    };
+    let good = live(&|_| {});
+    let (head, rest) = good.split_once('.').unwrap();
+    let signature = rest.rsplit_once('.').unwrap().1;
+    let payload = |json: serde_json::Value| common::b64(json.to_string());
+    let far = 9_999_999_999_i64;
+    let hostile: Vec<(&str, String)> = vec![
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                common::b64(r#"{"alg":"none"}"#),
+                payload(serde_json::json!({"iss": ISS, "aud": AUD, "exp": far}))
+            ),
+        ),
+        ("HS256 keyed with the public PEM", {
+            let dir = tempfile::tempdir().unwrap();
+            let jwk = dir.path().join("hmac.json");
+            let k = common::b64(public_pem.as_bytes());
+            std::fs::write(&jwk, serde_json::json!({"kty": "oct", "k": k, "alg": "HS256"}).to_string()).unwrap();
+            let header = format!(r#"{{"alg":"HS256","kid":"{}"}}"#, issuer.kid());
+            xtask::mint::sign_raw(&jwk, &header, &serde_json::json!({"iss": ISS, "aud": AUD, "exp": far}).to_string())
+                .unwrap()
+        }),
+        ("expired", live(&|r| r.ttl = "-1h".into())),
+        ("wrong audience", live(&|r| r.aud = vec!["other".into()])),
+        ("wrong issuer", live(&|r| r.iss = "https://evil.test".into())),
+        (
+            "tampered claims",
+            format!(
+                "{head}.{}.{signature}",
+                payload(serde_json::json!({"iss": ISS, "aud": AUD, "exp": far, "sub": "admin"}))
+            ),
+        ),
+        (
+            "another key's signature",
+            other.mint(|r| {
+                r.now = None;
+                r.kid = Some(issuer.kid().to_owned());
+            }),
+        ),
+    ];
+
+    let ours = common::builder(Algorithm::RS256).clock(jwtgate_verify::SystemClock).build(issuer.keys()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[ISS]);
+    validation.set_audience(&[AUD]);
+    let jwt_key = jsonwebtoken::DecodingKey::from_rsa_pem(public_pem.as_bytes()).unwrap();
+    let simple_key = RS256PublicKey::from_pem(&public_pem).unwrap();
+    let simple_options = VerificationOptions {
+        allowed_issuers: Some([ISS.to_owned()].into()),
+        allowed_audiences: Some([AUD.to_owned()].into()),
+        ..VerificationOptions::default()
+    };
+    // The genuine token passes all three, so the refusals below mean something.
+    assert_eq!(outcome(&ours, &good), Ok(()));
+    assert!(jsonwebtoken::decode::<serde_json::Value>(&good, &jwt_key, &validation).is_ok());
+    assert!(simple_key.verify_token::<NoCustomClaims>(&good, Some(simple_options.clone())).is_ok());
+    for (what, token) in hostile {
+        assert!(
+            jsonwebtoken::decode::<serde_json::Value>(&token, &jwt_key, &validation).is_err(),
+            "jsonwebtoken: {what}"
+        );
+        assert!(
+            simple_key.verify_token::<NoCustomClaims>(&token, Some(simple_options.clone())).is_err(),
+            "jwt-simple: {what}"
+        );
+        assert!(outcome(&ours, &token).is_err(), "jwtgate: {what}");
+    }
 }
