@@ -1,6 +1,7 @@
 //! The RFCs' own example tokens verify with their published keys (RFC 7515
-//! Appendix A, RFC 7519 section 3.1), and the ones jwtgate does not support
-//! are refused with the right codes. Data: tests/data (sources in its README).
+//! Appendix A, RFC 7519 section 3.1, RFC 8037 Appendix A.4), the ones
+//! jwtgate does not support are refused with the right codes, and the RFC
+//! 7517 Appendix A key sets load as documented. Data: tests/data (sources in its README).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
 
@@ -93,4 +94,79 @@ fn rfc7515_a2_key_cannot_verify_a1_as_hmac() {
         .build(KeySet::new([key]))
         .unwrap();
     assert_eq!(code(&v, token(A1)), Err("key_alg_mismatch"));
+}
+
+const RFC8037_A4: &str = include_str!("../data/rfc8037/a4_ed25519.token");
+const RFC8037_PUBLIC: &str = include_str!("../data/rfc8037/a2_ed25519.public.jwk.json");
+const RFC7517_A1: &str = include_str!("../data/rfc7517/a1_public_keys.jwks.json");
+const RFC7517_A2_EC: &str = include_str!("../data/rfc7517/a2_ec_private.jwk.json");
+
+/// Signs `header.payload` with the RFC 8037 private key (A.1), through
+/// xtask's signer (the JWK has no `alg`, so it is given).
+fn sign_rfc8037(header: &str, payload: &str) -> String {
+    let jwk: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(include_str!("../data/rfc8037/a1_ed25519.private.jwk.json")).unwrap();
+    let key = xtask::key::PrivateKey::from_jwk(&jwk, Some(xtask::alg::Alg::EdDSA)).unwrap();
+    let input = format!("{}.{}", xtask::jwk::b64(header), xtask::jwk::b64(payload));
+    let signature = key.sign(input.as_bytes()).unwrap();
+    format!("{input}.{}", xtask::jwk::b64(signature))
+}
+
+#[test]
+fn rfc8037_a4_ed25519() {
+    let token = token(RFC8037_A4);
+    let (input, _) = token.rsplit_once('.').unwrap();
+    // Ed25519 is deterministic: xtask's signer, given the RFC's private key,
+    // reproduces the RFC's signature byte for byte.
+    let header = r#"{"alg":"EdDSA"}"#;
+    assert_eq!(sign_rfc8037(header, "Example of Ed25519 signing"), token);
+    assert!(input.starts_with("eyJhbGciOiJFZERTQSJ9."));
+
+    // The example's payload is text, not a claims set: a JWT verifier refuses it.
+    let key = || VerifyingKey::from_jwk_str(RFC8037_PUBLIC).unwrap();
+    let v = Verifier::builder()
+        .insecure_skip_issuer_check()
+        .insecure_skip_audience_check()
+        .algorithms([Algorithm::EdDSA])
+        .build(KeySet::new([key()]))
+        .unwrap();
+    assert_eq!(code(&v, token), Err("malformed"));
+
+    // The same RFC key signing a real claims set: verifies with the RFC's
+    // public key, and a flipped bit does not.
+    let claims = r#"{"iss":"rfc8037","aud":"a","exp":4102444800}"#;
+    let jwt = sign_rfc8037(header, claims);
+    let v = Verifier::builder()
+        .issuer("rfc8037")
+        .audience("a")
+        .algorithms([Algorithm::EdDSA])
+        .build(KeySet::new([key()]))
+        .unwrap();
+    assert_eq!(code(&v, &jwt), Ok(()));
+    let mut tampered = jwt.clone().into_bytes();
+    let at = jwt.rfind('.').unwrap() + 1;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    assert_eq!(code(&v, std::str::from_utf8(&tampered).unwrap()), Err("bad_signature"));
+}
+
+#[test]
+fn rfc7517_appendix_a_key_sets() {
+    // A.1: the EC key is for encryption (`use: enc`) and is skipped; the RSA
+    // key is a 2048-bit RS256 verification key.
+    let set = KeySet::from_jwks_str(RFC7517_A1, jwtgate_verify::KeyOrigin::Remote).unwrap();
+    assert_eq!(set.len(), 1);
+    assert_eq!(set.keys()[0].kid(), Some("2011-04-29"));
+    assert_eq!(set.keys()[0].alg(), Some(Algorithm::RS256));
+    assert_eq!(set.skipped().len(), 1);
+    assert_eq!(set.skipped()[0].kid.as_deref(), Some("1"));
+    assert!(format!("{:?}", set.keys()[0]).contains("RSA-2048"));
+
+    // A.2: a private key. Only the public members matter for verification;
+    // this one is still refused, for its `use: enc`. Without `use` it loads
+    // as a verification key (the private scalar `d` is ignored, never used).
+    assert!(VerifyingKey::from_jwk_str(RFC7517_A2_EC).is_err());
+    let mut no_use: serde_json::Value = serde_json::from_str(RFC7517_A2_EC).unwrap();
+    no_use.as_object_mut().unwrap().remove("use");
+    let key = VerifyingKey::from_jwk_value(no_use).unwrap();
+    assert!(!format!("{key:?}").contains("870MB6"), "the private scalar never shows");
 }
