@@ -169,8 +169,8 @@ pub enum ConfigError {
     /// Neither an audience nor the explicit opt-out was configured.
     #[error("no audience configured: call .audience(...) or .insecure_skip_audience_check()")]
     AudienceNotSet,
-    /// An empty issuer or audience string.
-    #[error("empty issuer or audience")]
+    /// An empty issuer, audience, `typ` or required-claim name.
+    #[error("empty issuer, audience, typ or required claim name")]
     EmptyValue,
     /// Leeway above the 5-minute cap.
     #[error("leeway above 300 seconds")]

@@ -26,7 +26,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ConfigError, Error, KeyError};
 pub use jwtgate_parse::{Claims, Header, JsonStr, NumericDate, RawValue, StrList};
 pub use key::VerifyingKey;
-pub use key_set::{KeyOrigin, KeySet, MAX_CANDIDATE_KEYS, SkippedKey};
+pub use key_set::{KeyOrigin, KeySet, MAX_CANDIDATE_KEYS, MAX_KID_BYTES, SkippedKey};
 pub use policy::{DEFAULT_LEEWAY, MAX_LEEWAY, MAX_TOKEN_BYTES_CEILING, VerifierBuilder};
 pub use resolver::{KeyQuery, KeyResolver};
 pub use revocation::Revocation;

@@ -224,6 +224,11 @@ impl VerifierBuilder {
                 Expect::AnyOf(values) => Ok(Some(values.into_boxed_slice())),
             }
         };
+        // An empty `typ` or claim name is a configuration slip that would
+        // otherwise silently refuse every token (or, for a claim, check nothing).
+        if self.typ.as_deref().is_some_and(str::is_empty) || self.required.iter().any(|c| c.is_empty()) {
+            return Err(ConfigError::EmptyValue);
+        }
         let issuers = list(self.issuers, ConfigError::IssuerNotSet)?;
         let audiences = list(self.audiences, ConfigError::AudienceNotSet)?;
         let mut algorithms = self.algorithms;

@@ -7,7 +7,7 @@ use jwtgate_parse::{Claims, Header, JsonStr, Limits, Token};
 
 use crate::algorithm::Algorithm;
 use crate::error::Error;
-use crate::key_set::KeySet;
+use crate::key_set::{KeySet, MAX_KID_BYTES};
 use crate::observe;
 use crate::policy::{Policy, VerifierBuilder};
 use crate::resolver::{KeyQuery, KeyResolver};
@@ -120,7 +120,7 @@ impl<R: KeyResolver> Verifier<R> {
         let first = self.keys.current().and_then(|keys| self.finish(parsed, &keys));
         match first {
             Err(Error::KeyNotFound | Error::KeySourceUnavailable(_)) => {
-                let mut buf = [0u8; 256];
+                let mut buf = [0u8; MAX_KID_BYTES];
                 let kid = token.header().kid().and_then(|k| k.unescape_into(&mut buf).ok());
                 self.keys.refresh(KeyQuery { kid, alg: parsed.alg }).await?;
                 let keys = self.keys.current()?;
@@ -153,7 +153,7 @@ impl<R: KeyResolver> Verifier<R> {
     fn finish<'a>(&self, parsed: Parsed<'a>, keys: &KeySet) -> Result<Verified<'a>, Error> {
         let Parsed { token, alg } = parsed;
         let header = *token.header();
-        let mut kid_buf = [0u8; 256];
+        let mut kid_buf = [0u8; MAX_KID_BYTES];
         let kid = match header.kid() {
             Some(kid) => Some(kid.unescape_into(&mut kid_buf).map_err(|_| Error::KeyNotFound)?),
             None => None,

@@ -302,3 +302,12 @@ fn revocation_hook_sees_only_otherwise_valid_tokens() {
     assert_eq!(outcome(&v, &issuer.mint(|r| r.aud = vec!["other".into()])), Err("invalid_audience"));
     assert_eq!(deny.1.load(Ordering::SeqCst), calls);
 }
+
+#[test]
+fn empty_typ_or_claim_names_are_configuration_errors() {
+    let issuer = Issuer::new(Alg::HS256);
+    let empty_typ = builder(issuer.algorithm()).require_typ("").build(issuer.keys());
+    assert_eq!(empty_typ.err(), Some(ConfigError::EmptyValue));
+    let empty_claim = builder(issuer.algorithm()).require_claims([""]).build(issuer.keys());
+    assert_eq!(empty_claim.err(), Some(ConfigError::EmptyValue));
+}

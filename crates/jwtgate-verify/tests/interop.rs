@@ -7,7 +7,6 @@ mod common;
 
 use common::{AUD, ISS, Issuer, NOW, outcome, verifier_for};
 use jsonwebtoken::{EncodingKey, Header, encode};
-use jwtgate_verify::Algorithm;
 use xtask::alg::{Alg, Signing as _};
 
 fn peer_token(issuer: &Issuer, claims: &serde_json::Value) -> String {
@@ -176,7 +175,10 @@ fn tokens_the_peers_refuse_are_refused_here_too() {
         ),
     ];
 
-    let ours = common::builder(Algorithm::RS256).clock(jwtgate_verify::SystemClock).build(issuer.keys()).unwrap();
+    let ours = common::builder(jwtgate_verify::Algorithm::RS256)
+        .clock(jwtgate_verify::SystemClock)
+        .build(issuer.keys())
+        .unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_issuer(&[ISS]);
     validation.set_audience(&[AUD]);

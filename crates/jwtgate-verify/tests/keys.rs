@@ -171,3 +171,13 @@ fn without_kid_at_most_three_keys_are_tried() {
     assert_eq!(outcome(&v, &kidless), Err("bad_signature"));
     assert_eq!(outcome(&v, &right.token()), Ok(()), "with its kid it is found");
 }
+
+#[test]
+fn a_kid_no_token_could_name_is_refused_at_load() {
+    let issuer = Issuer::new(Alg::ES256);
+    let mut jwk: serde_json::Value = serde_json::from_str(&issuer.jwk_public()).unwrap();
+    jwk["kid"] = "k".repeat(jwtgate_verify::MAX_KID_BYTES).into();
+    assert!(VerifyingKey::from_jwk_value(jwk.clone()).is_ok());
+    jwk["kid"] = "k".repeat(jwtgate_verify::MAX_KID_BYTES + 1).into();
+    assert!(VerifyingKey::from_jwk_value(jwk).is_err());
+}
