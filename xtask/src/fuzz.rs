@@ -6,8 +6,8 @@ use std::process::Command;
 use xtask::error::{Error, Result};
 
 /// The targets in fuzz/Cargo.toml, in the order CI runs them.
-pub(crate) const TARGETS: [&str; 5] =
-    ["parse_token", "json_differential", "verify_token", "jwks_document", "bearer_header"];
+pub(crate) const TARGETS: [&str; 6] =
+    ["parse_token", "json_differential", "verify_token", "verify_presigned", "jwks_document", "bearer_header"];
 
 /// The cargo-fuzz release .ci/run installs.
 pub(crate) const CARGO_FUZZ_VERSION: &str = "0.13.2";
