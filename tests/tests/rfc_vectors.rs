@@ -1,5 +1,6 @@
 //! The RFCs' own example tokens verify with their published keys (RFC 7515
-//! Appendix A, RFC 7519 section 3.1, RFC 8037 Appendix A.4), the ones
+//! Appendix A, RFC 7519 section 3.1, RFC 7520 section 4.4, RFC 8037
+//! Appendix A.4), the ones
 //! jwtgate does not support are refused with the right codes, and the RFC
 //! 7517 Appendix A key sets load as documented. Data: tests/data (sources in its README).
 
@@ -169,4 +170,36 @@ fn rfc7517_appendix_a_key_sets() {
     no_use.as_object_mut().unwrap().remove("use");
     let key = VerifyingKey::from_jwk_value(no_use).unwrap();
     assert!(!format!("{key:?}").contains("870MB6"), "the private scalar never shows");
+}
+
+const RFC7520_4_4: &str = include_str!("../data/rfc7520/s4_4_hs256.token");
+const RFC7520_KEY: &str = include_str!("../data/rfc7520/s3_5_symmetric.jwk.json");
+
+#[test]
+fn rfc7520_4_4_hs256() {
+    let token = token(RFC7520_4_4);
+    let jwk: serde_json::Map<String, serde_json::Value> = serde_json::from_str(RFC7520_KEY).unwrap();
+    let signer = xtask::key::PrivateKey::from_jwk(&jwk, None).unwrap();
+    // HMAC is deterministic: the RFC's signature, reproduced byte for byte.
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    assert_eq!(xtask::jwk::b64(signer.sign(input.as_bytes()).unwrap()), signature);
+
+    // The key loads as an HS256 key with its kid; the text payload is not
+    // a claims set, so the example itself is refused.
+    let key = || VerifyingKey::from_jwk_str(RFC7520_KEY).unwrap();
+    assert_eq!(key().kid(), Some("018c0ae5-4d9b-471b-bfd6-eef314bc7037"));
+    assert_eq!(key().alg(), Some(Algorithm::HS256));
+    let v = Verifier::builder()
+        .issuer("hobbiton")
+        .audience("a")
+        .algorithms([Algorithm::HS256])
+        .build(KeySet::new([key()]))
+        .unwrap();
+    assert_eq!(code(&v, token), Err("malformed"));
+    // A claims set with the same header and key verifies.
+    let header = token.split('.').next().unwrap();
+    let claims = xtask::jwk::b64(r#"{"iss":"hobbiton","aud":"a","exp":4102444800}"#);
+    let input = format!("{header}.{claims}");
+    let jwt = format!("{input}.{}", xtask::jwk::b64(signer.sign(input.as_bytes()).unwrap()));
+    assert_eq!(code(&v, &jwt), Ok(()));
 }
