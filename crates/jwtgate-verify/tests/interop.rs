@@ -205,3 +205,55 @@ fn tokens_the_peers_refuse_are_refused_here_too() {
         assert!(outcome(&ours, &token).is_err(), "jwtgate: {what}");
     }
 }
+
+/// xtask's keys and tokens are standard: jwt-simple verifies them for every
+/// algorithm (jsonwebtoken does too, in tests/tests/xtask_keys_interop.rs).
+#[test]
+fn jwt_simple_verifies_xtask_tokens_for_every_algorithm() {
+    use jwt_simple::prelude::*;
+    let options = || VerificationOptions {
+        allowed_issuers: Some([ISS.to_owned()].into()),
+        allowed_audiences: Some([AUD.to_owned()].into()),
+        ..VerificationOptions::default()
+    };
+    for alg in Alg::ALL {
+        let issuer = Issuer::new(alg);
+        let token = issuer.mint(|r| r.now = None);
+        let secret = || {
+            let jwk: serde_json::Value = serde_json::from_str(&issuer.private_jwk()).unwrap();
+            common::unb64(jwk["k"].as_str().unwrap())
+        };
+        let pem = || issuer.public_pem().unwrap();
+        let verified = match alg.name() {
+            "HS256" => HS256Key::from_bytes(&secret()).verify_token::<NoCustomClaims>(&token, Some(options())),
+            "HS384" => HS384Key::from_bytes(&secret()).verify_token::<NoCustomClaims>(&token, Some(options())),
+            "HS512" => HS512Key::from_bytes(&secret()).verify_token::<NoCustomClaims>(&token, Some(options())),
+            "RS256" => {
+                RS256PublicKey::from_pem(&pem()).unwrap().verify_token::<NoCustomClaims>(&token, Some(options()))
+            }
+            "RS384" => {
+                RS384PublicKey::from_pem(&pem()).unwrap().verify_token::<NoCustomClaims>(&token, Some(options()))
+            }
+            "RS512" => {
+                RS512PublicKey::from_pem(&pem()).unwrap().verify_token::<NoCustomClaims>(&token, Some(options()))
+            }
+            "PS256" => {
+                PS256PublicKey::from_pem(&pem()).unwrap().verify_token::<NoCustomClaims>(&token, Some(options()))
+            }
+            "PS384" => {
+                PS384PublicKey::from_pem(&pem()).unwrap().verify_token::<NoCustomClaims>(&token, Some(options()))
+            }
+            "PS512" => {
+                PS512PublicKey::from_pem(&pem()).unwrap().verify_token::<NoCustomClaims>(&token, Some(options()))
+            }
+            "ES256" => {
+                ES256PublicKey::from_pem(&pem()).unwrap().verify_token::<NoCustomClaims>(&token, Some(options()))
+            }
+            "EdDSA" => {
+                Ed25519PublicKey::from_pem(&pem()).unwrap().verify_token::<NoCustomClaims>(&token, Some(options()))
+            }
+            other => panic!("{other}"),
+        };
+        assert!(verified.is_ok(), "{alg}: {verified:?}");
+    }
+}
