@@ -151,6 +151,8 @@ pub(crate) fn ed25519_small_order(point: &[u8; 32]) -> bool {
 #[cfg(all(test, feature = "aws-lc-rs", feature = "rustcrypto"))]
 mod differential;
 #[cfg(test)]
+mod rfc_signatures;
+#[cfg(test)]
 mod wycheproof;
 
 #[cfg(all(test, feature = "aws-lc-rs", feature = "rustcrypto"))]
