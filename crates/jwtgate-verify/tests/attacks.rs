@@ -10,6 +10,9 @@ use jwtgate_verify::{Algorithm, KeySet, Scratch};
 use xtask::alg::Alg;
 use xtask::mint;
 
+/// `alg: none` (CVE-2015-9235; Auth0, "Critical vulnerabilities in JSON
+/// Web Token libraries", 2015; RFC 8725 2.1): every casing, with the
+/// original signature kept and as a real unsecured JWS.
 #[test]
 fn alg_none_in_every_casing_is_refused() {
     let issuer = Issuer::new(Alg::HS256);
@@ -28,6 +31,8 @@ fn alg_none_in_every_casing_is_refused() {
     }
 }
 
+/// Algorithm names are exact (RFC 7518 3.1): `hs256` or `Rs256` is not an
+/// algorithm, so a case-folding verifier cannot be steered to another one.
 #[test]
 fn alg_names_are_case_sensitive() {
     let issuer = Issuer::new(Alg::HS256);
@@ -43,9 +48,10 @@ fn serde_json_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\u{0}', "\\u0000"))
 }
 
-/// The classic: the attacker takes the issuer's RSA *public* key, uses its
-/// bytes (PEM, DER or JWK text) as an HMAC secret, and signs an HS256
-/// token naming the RSA key's kid.
+/// RS/HS key confusion (CVE-2015-9235, CVE-2016-10555; RFC 8725 2.1): the
+/// attacker takes the issuer's RSA *public* key, uses its bytes (PEM, DER
+/// or JWK text) as an HMAC secret, and signs an HS256 token naming the RSA
+/// key's kid.
 #[test]
 fn hs256_signed_with_the_rsa_public_key_as_secret_is_refused() {
     let rsa = Issuer::new(Alg::RS256);
@@ -76,6 +82,7 @@ fn hs256_signed_with_the_rsa_public_key_as_secret_is_refused() {
     }
 }
 
+/// ECDSA "psychic signatures" (CVE-2022-21449): r = 0 and/or s = 0.
 #[test]
 fn es256_signature_with_zero_scalars_is_refused() {
     let issuer = Issuer::new(Alg::ES256);
@@ -109,6 +116,8 @@ fn der(sig: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A DER-encoded ECDSA signature where JWS requires raw r||s (RFC 7518
+/// 3.4): a lenient verifier accepting both has two encodings per signature.
 #[test]
 fn es256_der_encoded_signature_is_refused() {
     let issuer = Issuer::new(Alg::ES256);
@@ -118,6 +127,7 @@ fn es256_der_encoded_signature_is_refused() {
     assert_eq!(outcome(&v, &der_token), Err("bad_signature"));
 }
 
+/// Ed25519 malleability (RFC 8032 5.1.7): S >= L must be refused.
 #[test]
 fn ed25519_non_canonical_s_is_refused() {
     // L, the order of the Ed25519 base point, little-endian.
@@ -141,6 +151,9 @@ fn ed25519_non_canonical_s_is_refused() {
     assert_eq!(outcome(&v, &with_signature(&token, &sig)), Err("bad_signature"));
 }
 
+/// Embedded `jwk` (CVE-2018-0114) and `jku` / `x5u` / `x5c` injection
+/// (PortSwigger, "JWT attacks"; RFC 8725 3.10): keys come only from the
+/// verifier's configuration.
 #[test]
 fn keys_embedded_in_the_header_are_never_used() {
     let legit = Issuer::with_kid(Alg::ES256, "legit");
@@ -159,6 +172,8 @@ fn keys_embedded_in_the_header_are_never_used() {
     }
 }
 
+/// `crit` naming extensions the verifier does not understand (RFC 7515
+/// 4.1.11; RFC 8725 3.1) and RFC 7797 `b64`.
 #[test]
 fn crit_and_b64_are_refused_even_when_signed() {
     let issuer = Issuer::new(Alg::ES256);
@@ -171,6 +186,8 @@ fn crit_and_b64_are_refused_even_when_signed() {
     assert_eq!(outcome(&v, &token), Err("malformed"));
 }
 
+/// Duplicate members, the parser-differential attack (RFC 7515 5.2;
+/// RFC 8725 3.6): two parsers reading different values from one token.
 #[test]
 fn duplicate_claims_are_refused_even_when_signed() {
     let issuer = Issuer::new(Alg::HS256);
@@ -250,6 +267,7 @@ fn a_jwk_alg_binds_the_key_to_that_algorithm() {
     assert_eq!(outcome(&v, &pss), Err("key_alg_mismatch"));
 }
 
+/// Oversized tokens (resource exhaustion): refused before any parsing.
 #[test]
 fn oversized_tokens_are_refused_before_parsing() {
     let issuer = Issuer::new(Alg::HS256);
@@ -263,6 +281,8 @@ fn oversized_tokens_are_refused_before_parsing() {
     assert_eq!(outcome(&roomy, &token), Ok(()));
 }
 
+/// JWE (five parts) and structurally broken tokens (RFC 8725 3.11):
+/// never interpreted as something else.
 #[test]
 fn encrypted_and_malformed_tokens() {
     let issuer = Issuer::new(Alg::HS256);
@@ -355,8 +375,7 @@ fn nested_tokens_are_not_unwrapped() {
 }
 
 /// Non-canonical base64url in the signature (RFC 4648 section 3.5; the
-/// "signature malleability" of lenient decoders, e.g. CVE-2022-29217's
-/// family of encoding laxness): setting the unused low bits of the last
+/// malleability of lenient decoders): setting the unused low bits of the last
 /// character leaves the decoded bytes unchanged, and is still refused.
 #[test]
 fn non_canonical_signature_encoding_is_refused() {
