@@ -103,13 +103,17 @@ fn warnings(parts: usize, header: Option<&Value>, claims: Option<&Value>, now: i
         w.push("the claims are not a JSON object".to_owned());
         return w;
     }
-    let exp = claims.get("exp").and_then(Value::as_i64);
+    // NumericDate may be fractional: read as f64, judged on whole seconds.
+    #[allow(clippy::cast_possible_truncation, reason = "saturating float-to-int conversion is the intent")]
+    let seconds = |name: &str| claims.get(name).and_then(Value::as_f64).map(|v| v.floor() as i64);
+    let exp = seconds("exp");
     match exp {
+        None if claims.get("exp").is_some() => w.push("exp is not a number".to_owned()),
         None => w.push("no exp: the token never expires".to_owned()),
         Some(exp) if exp <= now => w.push("exp has passed: the token is expired".to_owned()),
         Some(_) => {}
     }
-    if let (Some(exp), Some(start)) = (exp, claims.get("iat").or_else(|| claims.get("nbf")).and_then(Value::as_i64))
+    if let (Some(exp), Some(start)) = (exp, seconds("iat").or_else(|| seconds("nbf")))
         && exp.saturating_sub(start) > LONG_LIFETIME_SECS
     {
         w.push(format!(
@@ -117,7 +121,7 @@ fn warnings(parts: usize, header: Option<&Value>, claims: Option<&Value>, now: i
             crate::when::span(exp.saturating_sub(start))
         ));
     }
-    if claims.get("nbf").and_then(Value::as_i64).is_some_and(|nbf| nbf > now) {
+    if seconds("nbf").is_some_and(|nbf| nbf > now) {
         w.push("nbf is in the future: the token is not valid yet".to_owned());
     }
     for name in ["iss", "aud"] {

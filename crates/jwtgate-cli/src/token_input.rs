@@ -15,10 +15,14 @@ pub(crate) fn read(arg: Option<&str>) -> Result<String, Failure> {
         Some(token) if token != "-" => token.to_owned(),
         _ => {
             let mut buf = String::new();
+            // One byte more than the limit tells "exactly at" from "over".
             std::io::stdin()
-                .take(STDIN_LIMIT)
+                .take(STDIN_LIMIT + 1)
                 .read_to_string(&mut buf)
                 .map_err(|e| Failure::config("cannot read the token from standard input", &e))?;
+            if buf.len() as u64 > STDIN_LIMIT {
+                return Err(Failure::Config(format!("standard input is longer than {STDIN_LIMIT} bytes: not a token")));
+            }
             buf
         }
     };

@@ -10,10 +10,13 @@ use crate::rejection::Rejection;
 
 /// `true` for gRPC requests (`application/grpc`, `application/grpc+proto`, ...).
 pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.get(..16).is_some_and(|p| p.eq_ignore_ascii_case("application/grpc")))
+    headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        // `application/grpc`, `+proto`, `+json`, `; charset=...`; not
+        // `application/grpc-web` (browsers read HTTP statuses there).
+        let (Some(prefix), rest) = (v.get(..16), v.get(16..).unwrap_or_default()) else { return false };
+        prefix.eq_ignore_ascii_case("application/grpc")
+            && (rest.is_empty() || rest.starts_with('+') || rest.starts_with(';'))
+    })
 }
 
 /// The gRPC status code for a refusal: `UNAUTHENTICATED` (16) for a missing

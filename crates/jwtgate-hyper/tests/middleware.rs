@@ -315,6 +315,14 @@ async fn grpc_calls_are_refused_with_a_grpc_status() {
     assert!(headers.get(WWW_AUTHENTICATE).is_none());
     assert_eq!(handler.calls(), 0);
 
+    // gRPC-Web is read by browsers from HTTP statuses: not a gRPC answer.
+    let web = Request::builder()
+        .uri("/orders.Orders/List")
+        .header("content-type", "application/grpc-web+proto")
+        .body(String::new())
+        .unwrap();
+    assert_eq!(call(&svc, web).await.0, StatusCode::UNAUTHORIZED);
+
     // Plain HTTP requests to the same layer still get RFC 6750 answers.
     let (status, headers, _) = call(&svc, bearer(&keys.token(""))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

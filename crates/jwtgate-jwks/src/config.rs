@@ -169,6 +169,14 @@ impl JwksConfig {
         if b.min > b.max || b.default < b.min || b.default > b.max {
             return Err(ConfigError::Bounds("need min_ttl <= default_ttl <= max_ttl"));
         }
+        // Bounded so that instants computed from them cannot overflow, and
+        // because keys older than a month are not "stale", they are wrong.
+        if b.max > Duration::from_secs(7 * 24 * 3600) {
+            return Err(ConfigError::Bounds("max_ttl must be at most 7 days"));
+        }
+        if self.max_staleness > Duration::from_secs(30 * 24 * 3600) {
+            return Err(ConfigError::Bounds("max_staleness must be at most 30 days"));
+        }
         if b.min < Duration::from_secs(1) {
             return Err(ConfigError::Bounds("min_ttl must be at least one second"));
         }

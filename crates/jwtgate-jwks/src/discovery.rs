@@ -70,6 +70,12 @@ impl Discovery {
         let jwks_uri = fetcher
             .check_url(jwks)
             .map_err(|_| FetchError::Discovery("jwks_uri is not an allowed (https) URL".into()))?;
+        // An https issuer's metadata may not send us to plain http, not even
+        // on loopback (which a test-only allowance would otherwise permit):
+        // the same rule as for redirects.
+        if self.issuer.starts_with("https://") && jwks_uri.scheme() != "https" {
+            return Err(FetchError::Discovery("an https issuer's jwks_uri must be https".into()));
+        }
         let signing_algorithms = doc
             .get("id_token_signing_alg_values_supported")
             .and_then(Value::as_array)

@@ -107,8 +107,12 @@ impl Fetcher {
             SystemTime::now(),
             self.freshness,
         );
+        // Credentials in the URL are not part of what is reported.
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
         let info = FetchInfo {
-            url: url.to_string(),
+            url: shown.to_string(),
             status: response.status().as_u16(),
             cache_control: header(CACHE_CONTROL).map(str::to_owned),
             expires: header(EXPIRES).map(str::to_owned),

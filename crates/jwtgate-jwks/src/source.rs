@@ -273,13 +273,22 @@ impl Inner {
                     tracing::warn!(host, error = %e, "JWKS fetched but not a key set; keeping the last good one");
                 })?;
                 let count = keys.len();
-                // An empty set is far more likely a broken deployment than
-                // an issuer revoking every key at once: keep serving the
-                // last good set (within max staleness) and say so.
+                // `{"keys":[]}` is far more likely a broken deployment than an
+                // issuer revoking every key at once: keep serving the last
+                // good set (within max staleness) and say so. A set that
+                // lists keys, none usable here (say, the issuer rotated to an
+                // algorithm jwtgate does not verify), is an authoritative
+                // answer: the old keys are gone, so they stop verifying.
+                if count == 0 && keys.skipped().is_empty() {
+                    tracing::warn!(host, "JWKS is empty; keeping the last good key set");
+                    return Err(FetchError::NoUsableKeys { skipped: 0 });
+                }
                 if count == 0 {
-                    let skipped = keys.skipped().len();
-                    tracing::warn!(host, skipped, "JWKS has no usable key; keeping the last good key set");
-                    return Err(FetchError::NoUsableKeys { skipped });
+                    tracing::warn!(
+                        host,
+                        skipped = keys.skipped().len(),
+                        "JWKS lists no key usable here; previous keys withdrawn"
+                    );
                 }
                 tracing::info!(
                     host,
@@ -409,6 +418,9 @@ impl KeyResolver for JwksSource {
         };
         let cooling = inner.snapshot.load().is_some() && inner.in_cooldown();
         let mut fetched_here = false;
+        if cooling && !fetched_meanwhile && !served_now {
+            Counters::bump(&inner.counters.cooldown_skips);
+        }
         if !fetched_meanwhile && !served_now && !cooling {
             if query.kid.is_some() && have_keys {
                 Counters::bump(&inner.counters.unknown_kid_refetches);
@@ -481,14 +493,23 @@ fn revalidate(inner: &Arc<Inner>) {
     if inner.revalidating.swap(true, Ordering::AcqRel) {
         return;
     }
-    let inner = Arc::clone(inner);
+    // Cleared when the task ends or is dropped unpolled (runtime shut
+    // down), so a lost task cannot block revalidation for good.
+    struct Clear(Arc<Inner>);
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            self.0.revalidating.store(false, Ordering::Release);
+        }
+    }
+    let guard = Clear(Arc::clone(inner));
     runtime.spawn(async move {
+        let inner = &guard.0;
         if let Ok(_one_at_a_time) = inner.fetching.try_lock()
             && !inner.in_cooldown()
         {
             let _ = inner.fetch().await;
         }
-        inner.revalidating.store(false, Ordering::Release);
+        drop(guard);
     });
 }
 

@@ -38,7 +38,8 @@ impl Counters {
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JwksStats {
-    /// HTTP fetches of the key set started (discovery not included).
+    /// Key-set fetches started (a first fetch that runs discovery counts
+    /// once, discovery included).
     pub fetches: u64,
     /// Fetches that failed (network, status, body, no usable key).
     pub fetch_failures: u64,
