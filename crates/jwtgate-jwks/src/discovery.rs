@@ -83,3 +83,44 @@ impl Discovery {
         Ok(Metadata { jwks_uri, signing_algorithms })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+    use crate::config::JwksConfig;
+
+    fn read(issuer: &str, jwks_uri: &str) -> Result<Metadata, FetchError> {
+        // Loopback http allowed, as the CLI and the tests configure it.
+        let fetcher = Fetcher::new(&JwksConfig::new("https://unused.example/").allow_insecure_loopback()).unwrap();
+        let discovery = Discovery::new(issuer, &fetcher).unwrap();
+        let doc = serde_json::json!({ "issuer": issuer, "jwks_uri": jwks_uri }).to_string();
+        discovery.read(&doc, &fetcher)
+    }
+
+    #[test]
+    fn an_https_issuer_cannot_send_us_to_plain_http() {
+        assert!(read("https://issuer.example", "https://issuer.example/jwks").is_ok());
+        // The loopback allowance is for loopback issuers, not for remote
+        // metadata pointing at local services.
+        assert!(read("https://issuer.example", "http://127.0.0.1:8080/jwks").is_err());
+        assert!(read("https://issuer.example", "http://localhost/jwks").is_err());
+        assert!(read("http://127.0.0.1:9000", "http://127.0.0.1:9000/jwks").is_ok());
+        assert!(read("http://127.0.0.1:9000", "http://10.0.0.1/jwks").is_err());
+    }
+
+    #[test]
+    fn advertised_algorithms_keep_only_known_names() {
+        let fetcher = Fetcher::new(&JwksConfig::new("https://unused.example/")).unwrap();
+        let discovery = Discovery::new("https://issuer.example", &fetcher).unwrap();
+        let doc = serde_json::json!({
+            "issuer": "https://issuer.example",
+            "jwks_uri": "https://issuer.example/jwks",
+            "id_token_signing_alg_values_supported": ["none", "ES256", "es256", "RS256", 7],
+        })
+        .to_string();
+        let metadata = discovery.read(&doc, &fetcher).unwrap();
+        assert_eq!(metadata.signing_algorithms.unwrap(), [Algorithm::ES256, Algorithm::RS256]);
+    }
+}
