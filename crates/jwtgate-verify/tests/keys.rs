@@ -181,3 +181,22 @@ fn a_kid_no_token_could_name_is_refused_at_load() {
     jwk["kid"] = "k".repeat(jwtgate_verify::MAX_KID_BYTES + 1).into();
     assert!(VerifyingKey::from_jwk_value(jwk).is_err());
 }
+
+/// RSA public exponents: 1 and even exponents make no signature scheme
+/// (e = 1 "verifies" anything equal to its padded digest); both backends
+/// must refuse them and agree on the rest.
+#[test]
+fn rsa_exponents_are_checked_alike_on_both_backends() {
+    let issuer = Issuer::new(Alg::RS256);
+    let jwk: serde_json::Value = serde_json::from_str(&issuer.jwk_public()).unwrap();
+    let with_e = |e: &[u8]| {
+        let mut k = jwk.clone();
+        k["e"] = b64(e).into();
+        VerifyingKey::from_jwk_value(k)
+    };
+    for e in [&[1u8][..], &[2], &[4], &[0, 1], &[1, 0, 0]] {
+        assert!(with_e(e).is_err(), "e = {e:?}");
+    }
+    assert!(with_e(&[1, 0, 1]).is_ok(), "65537");
+    assert!(with_e(&[3]).is_ok(), "3");
+}
