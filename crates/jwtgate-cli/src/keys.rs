@@ -37,14 +37,6 @@ impl Location {
             Self::File(arg.to_owned())
         }
     }
-
-    /// Remote documents never yield symmetric keys.
-    pub(crate) const fn origin(&self) -> KeyOrigin {
-        match self {
-            Self::File(_) => KeyOrigin::Local,
-            Self::Url(_) | Self::Issuer(_) => KeyOrigin::Remote,
-        }
-    }
 }
 
 /// Keys ready for a verifier, and how they were obtained.

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwtgate_verify::{KeyError, KeyFamily, KeyOrigin, VerifyingKey};
+use jwtgate_verify::{KeyFamily, VerifyingKey};
 use serde_json::{Value, json};
 
 use crate::keys::Loaded;
@@ -31,7 +31,7 @@ impl Listing {
     }
 }
 
-pub(crate) fn list(loaded: &Loaded, origin: KeyOrigin) -> Listing {
+pub(crate) fn list(loaded: &Loaded) -> Listing {
     let document: Value = serde_json::from_str(loaded.document()).unwrap_or(Value::Null);
     // A single JWK or a PEM file is a set of one.
     let members: Vec<Value> = match document.get("keys").and_then(Value::as_array) {
@@ -39,7 +39,14 @@ pub(crate) fn list(loaded: &Loaded, origin: KeyOrigin) -> Listing {
         None if document.is_object() => vec![document],
         None => Vec::new(),
     };
-    let mut listed: Vec<Member> = members.iter().map(|m| describe(m, origin)).collect();
+    // Usability is what loading the set decided (skipped members carry
+    // their index and reason), not a second judgement made here.
+    let skipped = loaded.keys().skipped();
+    let mut listed: Vec<Member> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| describe(m, skipped.iter().find(|s| s.index == i).map(|s| s.reason.to_string())))
+        .collect();
     if listed.is_empty() {
         // PEM: describe the loaded key itself.
         listed = loaded
@@ -80,7 +87,7 @@ fn size_of(key: &VerifyingKey) -> String {
     inner.split(' ').next().unwrap_or(inner).to_owned()
 }
 
-fn describe(member: &Value, origin: KeyOrigin) -> Member {
+fn describe(member: &Value, unusable: Option<String>) -> Member {
     let text = |name: &str| member.get(name).and_then(Value::as_str).map(str::to_owned);
     let kty = text("kty");
     let size = match kty.as_deref() {
@@ -91,11 +98,6 @@ fn describe(member: &Value, origin: KeyOrigin) -> Member {
         }
         Some("EC" | "OKP") => text("crv"),
         _ => None,
-    };
-    let unusable = if origin == KeyOrigin::Remote && kty.as_deref() == Some("oct") {
-        Some(KeyError::SymmetricFromRemote.to_string())
-    } else {
-        VerifyingKey::from_jwk_value(member.clone()).err().map(|e| e.to_string())
     };
     Member { kid: text("kid"), kty, alg: text("alg"), usage: text("use"), size, unusable }
 }

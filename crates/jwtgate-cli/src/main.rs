@@ -194,7 +194,7 @@ fn inspect(token: Option<&str>, now: Option<i64>, json: bool) -> Result<u8, Fail
 async fn list_keys(source: &str, allow_insecure_http: bool, json: bool) -> Result<u8, Failure> {
     let location = Location::from_jwks_arg(source);
     let loaded = keys::load(&location, allow_insecure_http).await?;
-    let listing = list_keys::list(&loaded, location.origin());
+    let listing = list_keys::list(&loaded);
     if json {
         print_out(&listing.to_json().to_string());
     } else {
