@@ -11,15 +11,14 @@
 use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
-use jwtgate_verify::{Algorithm, FixedClock, KeySet, Scratch, Verifier, VerifyingKey};
+use jwtgate_verify::{Algorithm, Scratch, Verifier};
 use libfuzzer_sys::fuzz_target;
-use xtask::alg::Alg;
 use xtask::jwk::b64;
-use xtask::key::PrivateKey;
 
-const NOW: i64 = 1_700_000_000;
-const ISS: &str = "https://issuer.fuzz";
-const AUD: &str = "api.fuzz";
+#[path = "common/signers.rs"]
+mod signers;
+
+use signers::{AUD, ISS, NOW};
 
 struct Genuine {
     token: String,
@@ -32,18 +31,7 @@ struct Fixture {
 }
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
-    let signers = [(Alg::HS256, "hs"), (Alg::RS256, "rs"), (Alg::ES256, "es"), (Alg::EdDSA, "ed")];
-    let mut keys = Vec::new();
-    let mut made = Vec::new();
-    for (alg, kid) in signers {
-        let key = PrivateKey::generate(alg, None).expect("keygen");
-        let jwk = match key.public_jwk(kid) {
-            Some(public) => serde_json::Value::Object(public),
-            None => serde_json::Value::Object(key.private_jwk(kid).expect("jwk")),
-        };
-        keys.push(VerifyingKey::from_jwk_value(jwk).expect("key loads"));
-        made.push((alg, kid, key));
-    }
+    let (made, verifier) = signers::signers_and_verifier();
     let claim_sets = [
         (serde_json::json!({ "iss": ISS, "aud": AUD, "sub": "s", "exp": NOW + 300 }), true),
         (serde_json::json!({ "iss": ISS, "aud": [AUD, "x"], "exp": NOW + 300, "nbf": NOW - 10 }), true),
@@ -72,13 +60,6 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             }
         }
     }
-    let verifier = Verifier::builder()
-        .issuer(ISS)
-        .audience(AUD)
-        .algorithms(Algorithm::ALL)
-        .clock(FixedClock(NOW))
-        .build(KeySet::new(keys))
-        .expect("verifier");
     Fixture { tokens, verifier }
 });
 

@@ -9,15 +9,16 @@
 use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
-use jwtgate_verify::{Algorithm, FixedClock, KeySet, Scratch, Verifier, VerifyingKey};
+use jwtgate_verify::{Algorithm, Scratch, Verifier};
 use libfuzzer_sys::fuzz_target;
 use xtask::alg::Alg;
 use xtask::jwk::b64;
 use xtask::key::PrivateKey;
 
-const NOW: i64 = 1_700_000_000;
-const ISS: &str = "https://issuer.fuzz";
-const AUD: &str = "api.fuzz";
+#[path = "common/signers.rs"]
+mod signers;
+
+use signers::{AUD, ISS, NOW};
 
 struct Fixture {
     signers: Vec<(Alg, &'static str, PrivateKey)>,
@@ -25,24 +26,7 @@ struct Fixture {
 }
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
-    let mut signers = Vec::new();
-    let mut keys = Vec::new();
-    for (alg, kid) in [(Alg::HS256, "hs"), (Alg::RS256, "rs"), (Alg::ES256, "es"), (Alg::EdDSA, "ed")] {
-        let key = PrivateKey::generate(alg, None).expect("keygen");
-        let jwk = match key.public_jwk(kid) {
-            Some(public) => serde_json::Value::Object(public),
-            None => serde_json::Value::Object(key.private_jwk(kid).expect("jwk")),
-        };
-        keys.push(VerifyingKey::from_jwk_value(jwk).expect("key loads"));
-        signers.push((alg, kid, key));
-    }
-    let verifier = Verifier::builder()
-        .issuer(ISS)
-        .audience(AUD)
-        .algorithms(Algorithm::ALL)
-        .clock(FixedClock(NOW))
-        .build(KeySet::new(keys))
-        .expect("verifier");
+    let (signers, verifier) = signers::signers_and_verifier();
     Fixture { signers, verifier }
 });
 
