@@ -56,7 +56,7 @@ pub(crate) fn ci(root: &Path) -> Result<()> {
         ("deny", &|| deny(root)),
         ("test", &|| test(root)),
         ("demo", &|| xtask::demo::run(root, 0, false)),
-        ("fuzz", &|| crate::fuzz::run(root, None, fuzz_seconds())),
+        ("fuzz", &|| crate::fuzz::run(root, None, fuzz_seconds(), crate::fuzz::Sanitizer::Default)),
     ];
     let started = Instant::now();
     for (name, step) in steps {

@@ -1,22 +1,23 @@
 //! `cargo bench -p jwtgate-verify --bench verify`: one realistic access
 //! token per algorithm, keys parsed once, next to the bare signature
-//! primitive of the same backend on the same input and the peers
-//! (jsonwebtoken with its rust_crypto backend, jwt-simple pure-rust) doing
-//! the same verification (signature, iss, aud, exp).
+//! primitive of the same backend on the same input and the peers doing the
+//! same verification (signature, iss, aud, exp).
+//!
+//! The crypto backend decides the comparison: with the default `rustcrypto`
+//! the bare primitive is RustCrypto's and the peers are jsonwebtoken on its
+//! `rust_crypto` provider and jwt-simple `pure-rust`; with `--features
+//! aws-lc-rs` the bare primitive is aws-lc-rs's and the peer is jsonwebtoken
+//! on its `aws_lc_rs` provider (jwt-simple has no aws-lc backend).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "bench code")]
 
-use std::collections::HashSet;
 use std::hint::black_box;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use criterion::{Criterion, criterion_group, criterion_main};
-use jwt_simple::prelude::{
-    ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _, HS256Key, MACLike as _,
-    NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _, VerificationOptions,
-};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use jwtgate_verify::{KeyOrigin, KeySet, Scratch, Verifier};
 use xtask::alg::Alg;
 use xtask::{keygen, mint};
@@ -83,15 +84,19 @@ fn jsonwebtoken_setup(c: &Case) -> (jsonwebtoken::DecodingKey, jsonwebtoken::Val
     (key, validation)
 }
 
-fn jwt_simple_options() -> VerificationOptions {
-    VerificationOptions {
-        allowed_issuers: Some(HashSet::from([ISS.to_owned()])),
-        allowed_audiences: Some(HashSet::from([AUD.to_owned()])),
-        ..VerificationOptions::default()
-    }
-}
+#[cfg(not(feature = "aws-lc-rs"))]
+const JSONWEBTOKEN_PROVIDER_NAME: &str = "rust_crypto";
+#[cfg(feature = "aws-lc-rs")]
+const JSONWEBTOKEN_PROVIDER_NAME: &str = "aws_lc_rs";
 
 fn bench(crit: &mut Criterion) {
+    // jsonwebtoken is built with both providers; use the one that matches
+    // jwtgate's backend in this run.
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    provider.install_default().unwrap();
     let dir = tempfile::tempdir().unwrap();
     for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA] {
         let c = case(alg, dir.path());
@@ -103,84 +108,148 @@ fn bench(crit: &mut Criterion) {
             b.iter(|| verifier.verify(black_box(&c.token), &mut scratch).map(|v| v.alg()).unwrap());
         });
 
-        // The bare primitive of the same (rustcrypto) backend: signature
-        // over the signing input, nothing else.
-        let (input, sig) = c.token.rsplit_once('.').unwrap();
-        let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
-        let input = input.as_bytes();
-        match alg {
-            Alg::HS256 => {
-                use hmac::{KeyInit as _, Mac as _};
-                let secret = URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap();
-                group.bench_function("raw_primitive", |b| {
-                    b.iter(|| {
-                        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
-                        mac.update(black_box(input));
-                        mac.verify_slice(&sig).unwrap();
-                    });
-                });
-            }
-            Alg::RS256 => {
-                use sha2::Digest as _;
-                let pem = c.public_pem.as_ref().unwrap();
-                let key = <rsa::RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_pem(pem).unwrap();
-                group.bench_function("raw_primitive", |b| {
-                    b.iter(|| {
-                        let digest = sha2::Sha256::digest(black_box(input));
-                        key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &sig).unwrap();
-                    });
-                });
-            }
-            Alg::ES256 => {
-                use p256::ecdsa::signature::Verifier as _;
-                let pem = c.public_pem.as_ref().unwrap();
-                let key =
-                    <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_pem(pem).unwrap();
-                let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
-                group.bench_function("raw_primitive", |b| b.iter(|| key.verify(black_box(input), &sig).unwrap()));
-            }
-            _ => {
-                let x = URL_SAFE_NO_PAD.decode(c.private_jwk["x"].as_str().unwrap()).unwrap();
-                let key = ed25519_dalek::VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
-                let sig = ed25519_dalek::Signature::from_bytes(&sig.try_into().unwrap());
-                group
-                    .bench_function("raw_primitive", |b| b.iter(|| key.verify_strict(black_box(input), &sig).unwrap()));
-            }
-        }
+        raw_primitive(&mut group, &c);
 
         let (key, validation) = jsonwebtoken_setup(&c);
-        group.bench_function("jsonwebtoken_rust_crypto", |b| {
+        group.bench_function(format!("jsonwebtoken_{JSONWEBTOKEN_PROVIDER_NAME}"), |b| {
             b.iter(|| jsonwebtoken::decode::<serde_json::Value>(black_box(&c.token), &key, &validation).unwrap());
         });
 
-        let options = jwt_simple_options();
-        match alg {
-            Alg::HS256 => {
-                let key = HS256Key::from_bytes(&URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap());
-                group.bench_function("jwt_simple_pure_rust", |b| {
-                    b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
-                });
-            }
-            Alg::RS256 => {
-                let key = RS256PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
-                group.bench_function("jwt_simple_pure_rust", |b| {
-                    b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
-                });
-            }
-            Alg::ES256 => {
-                let key = ES256PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
-                group.bench_function("jwt_simple_pure_rust", |b| {
-                    b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
-                });
-            }
-            _ => {
-                let key = Ed25519PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
-                group.bench_function("jwt_simple_pure_rust", |b| {
-                    b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
-                });
-            }
-        }
+        #[cfg(not(feature = "aws-lc-rs"))]
+        jwt_simple(&mut group, &c);
         group.finish();
+    }
+}
+
+/// jwt-simple (`pure-rust`) doing the same verification; only next to the
+/// rustcrypto backend, the one it is comparable with.
+#[cfg(not(feature = "aws-lc-rs"))]
+fn jwt_simple(group: &mut BenchmarkGroup<'_, WallTime>, c: &Case) {
+    use std::collections::HashSet;
+
+    use jwt_simple::prelude::{
+        ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _, HS256Key, MACLike as _,
+        NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _, VerificationOptions,
+    };
+
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from([ISS.to_owned()])),
+        allowed_audiences: Some(HashSet::from([AUD.to_owned()])),
+        ..VerificationOptions::default()
+    };
+    match c.alg {
+        Alg::HS256 => {
+            let key = HS256Key::from_bytes(&URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap());
+            group.bench_function("jwt_simple_pure_rust", |b| {
+                b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
+            });
+        }
+        Alg::RS256 => {
+            let key = RS256PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
+            group.bench_function("jwt_simple_pure_rust", |b| {
+                b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
+            });
+        }
+        Alg::ES256 => {
+            let key = ES256PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
+            group.bench_function("jwt_simple_pure_rust", |b| {
+                b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
+            });
+        }
+        _ => {
+            let key = Ed25519PublicKey::from_pem(c.public_pem.as_ref().unwrap()).unwrap();
+            group.bench_function("jwt_simple_pure_rust", |b| {
+                b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
+            });
+        }
+    }
+}
+
+/// The signature check alone, on the backend's own API: HMAC, or the
+/// signature over the signing input, nothing else.
+#[cfg(not(feature = "aws-lc-rs"))]
+fn raw_primitive(group: &mut BenchmarkGroup<'_, WallTime>, c: &Case) {
+    let (input, sig) = c.token.rsplit_once('.').unwrap();
+    let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let input = input.as_bytes();
+    match c.alg {
+        Alg::HS256 => {
+            use hmac::{KeyInit as _, Mac as _};
+            let secret = URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap();
+            group.bench_function("raw_primitive", |b| {
+                b.iter(|| {
+                    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
+                    mac.update(black_box(input));
+                    mac.verify_slice(&sig).unwrap();
+                });
+            });
+        }
+        Alg::RS256 => {
+            use sha2::Digest as _;
+            let pem = c.public_pem.as_ref().unwrap();
+            let key = <rsa::RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_pem(pem).unwrap();
+            group.bench_function("raw_primitive", |b| {
+                b.iter(|| {
+                    let digest = sha2::Sha256::digest(black_box(input));
+                    key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &sig).unwrap();
+                });
+            });
+        }
+        Alg::ES256 => {
+            use p256::ecdsa::signature::Verifier as _;
+            let pem = c.public_pem.as_ref().unwrap();
+            let key = <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_pem(pem).unwrap();
+            let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+            group.bench_function("raw_primitive", |b| b.iter(|| key.verify(black_box(input), &sig).unwrap()));
+        }
+        _ => {
+            let x = URL_SAFE_NO_PAD.decode(c.private_jwk["x"].as_str().unwrap()).unwrap();
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
+            let sig = ed25519_dalek::Signature::from_bytes(&sig.try_into().unwrap());
+            group.bench_function("raw_primitive", |b| b.iter(|| key.verify_strict(black_box(input), &sig).unwrap()));
+        }
+    }
+}
+
+/// The signature check alone on aws-lc-rs, its key parsed once (the most
+/// favourable use of its API).
+#[cfg(feature = "aws-lc-rs")]
+fn raw_primitive(group: &mut BenchmarkGroup<'_, WallTime>, c: &Case) {
+    use aws_lc_rs::hmac;
+    use aws_lc_rs::signature::{self, ParsedPublicKey};
+
+    let (input, sig) = c.token.rsplit_once('.').unwrap();
+    let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let input = input.as_bytes();
+    let field = |name: &str| URL_SAFE_NO_PAD.decode(c.private_jwk[name].as_str().unwrap()).unwrap();
+    match c.alg {
+        Alg::HS256 => {
+            let key = hmac::Key::new(hmac::HMAC_SHA256, &field("k"));
+            group.bench_function("raw_primitive", |b| {
+                b.iter(|| hmac::verify(&key, black_box(input), &sig).unwrap());
+            });
+        }
+        Alg::RS256 => {
+            use spki::der::Encode as _;
+            let (n, e) = (field("n"), field("e"));
+            let der = pkcs1::RsaPublicKey {
+                modulus: pkcs1::UintRef::new(&n).unwrap(),
+                public_exponent: pkcs1::UintRef::new(&e).unwrap(),
+            }
+            .to_der()
+            .unwrap();
+            let key = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &der).unwrap();
+            group.bench_function("raw_primitive", |b| b.iter(|| key.verify_sig(black_box(input), &sig).unwrap()));
+        }
+        Alg::ES256 => {
+            let point = [&[0x04][..], &field("x"), &field("y")].concat();
+            let key = ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point).unwrap();
+            group.bench_function("raw_primitive", |b| b.iter(|| key.verify_sig(black_box(input), &sig).unwrap()));
+        }
+        _ => {
+            let key = ParsedPublicKey::new(&signature::ED25519, field("x")).unwrap();
+            group.bench_function("raw_primitive", |b| b.iter(|| key.verify_sig(black_box(input), &sig).unwrap()));
+        }
     }
 }
 

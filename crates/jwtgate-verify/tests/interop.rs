@@ -9,7 +9,15 @@ use common::{AUD, ISS, Issuer, NOW, outcome, verifier_for};
 use jsonwebtoken::{EncodingKey, Header, encode};
 use xtask::alg::{Alg, Signing as _};
 
+/// jsonwebtoken is a dev-dependency with both of its backends (the bench
+/// compares against each); with both compiled in, a process must pick one.
+fn use_jsonwebtoken_rust_crypto() {
+    // Err means a provider is already installed: the same one, by this.
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+}
+
 fn peer_token(issuer: &Issuer, claims: &serde_json::Value) -> String {
+    use_jsonwebtoken_rust_crypto();
     let alg: jsonwebtoken::Algorithm = issuer.alg.name().parse().unwrap();
     let key = match issuer.alg.kty() {
         "oct" => {
@@ -179,6 +187,7 @@ fn tokens_the_peers_refuse_are_refused_here_too() {
         .clock(jwtgate_verify::SystemClock)
         .build(issuer.keys())
         .unwrap();
+    use_jsonwebtoken_rust_crypto();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_issuer(&[ISS]);
     validation.set_audience(&[AUD]);
