@@ -62,6 +62,16 @@ fn bench_parse(c: &mut Criterion) {
             n
         });
     });
+    group.bench_function("base64url_decode_only", |b| {
+        let mut buf = [0u8; DEFAULT_BUFFER_LEN];
+        b.iter(|| {
+            let mut n = 0;
+            for part in black_box(token.as_str()).split('.') {
+                n += jwtgate_parse::base64url::decode(part.as_bytes(), &mut buf).map_or(0, <[u8]>::len);
+            }
+            n
+        });
+    });
     let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap_or_default()).unwrap_or_default();
     group.bench_function("peer_serde_json_claims_only", |b| {
         b.iter(|| serde_json::from_slice::<StandardClaims<'_>>(black_box(&payload)).map(|c| c.iss.len() + c.sub.len()));
