@@ -44,7 +44,9 @@ pub(crate) struct Snapshot {
 /// - [`refresh`](KeyResolver::refresh), called for an unknown `kid` or when
 ///   no keys are cached, fetches at most once per `cooldown` and only one
 ///   fetch runs at a time; inside the cooldown, and for kids a fetch has
-///   already confirmed absent, it returns at once.
+///   already confirmed absent, it returns at once. Scheduled fetches
+///   (`fetch_now`, refresh ahead, revalidation) do not start the cooldown:
+///   a key published just after one is fetched when its first token comes.
 /// - A background task refetches shortly before expiry (with jitter, so
 ///   replicas do not fetch in lockstep) and stops when the last clone is
 ///   dropped.
@@ -60,8 +62,14 @@ struct Inner {
     /// The JWKS URL: configured, or found by discovery on first fetch.
     jwks_url: Mutex<Option<Url>>,
     snapshot: ArcSwapOption<Snapshot>,
-    /// Start of the last fetch attempt, for the cooldown.
+    /// Start of the last fetch attempt of any kind: a stale lookup starts
+    /// a revalidation only if none began within a cooldown.
     last_attempt: Mutex<Option<Instant>>,
+    /// Start of the last fetch a lookup asked for (unknown kid, no keys):
+    /// the cooldown that bounds what forged kids can make us fetch.
+    /// Scheduled refreshes do not start it, so a key the issuer publishes
+    /// right after one is still fetched when its first token arrives.
+    last_demand: Mutex<Option<Instant>>,
     /// Held while a fetch runs: one fetch at a time, however many wait.
     fetching: tokio::sync::Mutex<()>,
     /// Completed fetch attempts, so that callers who waited for `fetching`
@@ -115,6 +123,7 @@ impl JwksSource {
             jwks_url: Mutex::new(jwks_url),
             snapshot: ArcSwapOption::empty(),
             last_attempt: Mutex::new(None),
+            last_demand: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             absent_kids,
@@ -138,7 +147,7 @@ impl JwksSource {
     /// stay in use).
     pub async fn fetch_now(&self) -> Result<usize, FetchError> {
         let _one_at_a_time = self.inner.fetching.lock().await;
-        self.inner.fetch().await
+        self.inner.fetch(Trigger::Schedule).await
     }
 
     /// The current key set as a JSON document, `{"fetched_at": <Unix
@@ -244,10 +253,23 @@ impl JwksSource {
     }
 }
 
+/// Why a fetch runs: only fetches that lookups ask for start the cooldown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// A lookup found no key for its kid, or no keys at all.
+    Demand,
+    /// Start-up, the refresh-ahead task, or revalidating a stale set.
+    Schedule,
+}
+
 impl Inner {
     /// One fetch; the caller holds `fetching`. Returns the number of keys.
-    async fn fetch(&self) -> Result<usize, FetchError> {
-        *self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
+    async fn fetch(&self, trigger: Trigger) -> Result<usize, FetchError> {
+        let now = Some(Instant::now());
+        *self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+        if trigger == Trigger::Demand {
+            *self.last_demand.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+        }
         Counters::bump(&self.counters.fetches);
         let outcome = self.fetch_once().await;
         if outcome.is_err() {
@@ -265,6 +287,12 @@ impl Inner {
             Err(e) => (Err(e), None),
         };
         self.generation.fetch_add(1, Ordering::SeqCst);
+        if self.discovery.is_some() && matches!(outcome, Err(FetchError::Status(404 | 410))) {
+            // The JWKS is gone from the discovered address: the issuer may
+            // have moved it, so the next attempt asks the metadata again.
+            // (Only then: an issuer that is down keeps its address.)
+            *self.jwks_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        }
         let host = url.as_ref().and_then(Url::host_str).unwrap_or("-");
         match outcome {
             Ok(Fetched::Body { text, info }) => {
@@ -339,7 +367,8 @@ impl Inner {
         }
     }
 
-    /// The configured JWKS URL, or the one discovery finds (once).
+    /// The configured JWKS URL, or the one discovery found (again after the
+    /// JWKS answered 404 or 410).
     async fn jwks_url(&self) -> Result<Url, FetchError> {
         let known = self.jwks_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         if let Some(url) = known {
@@ -356,7 +385,14 @@ impl Inner {
         Ok(url)
     }
 
+    /// Inside the cooldown of the last fetch a lookup asked for.
     fn in_cooldown(&self) -> bool {
+        let last = *self.last_demand.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.is_some_and(|t| t.elapsed() < self.config.cooldown)
+    }
+
+    /// Any fetch began within the last cooldown.
+    fn attempted_recently(&self) -> bool {
         let last = *self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         last.is_some_and(|t| t.elapsed() < self.config.cooldown)
     }
@@ -425,7 +461,7 @@ impl KeyResolver for JwksSource {
             if query.kid.is_some() && have_keys {
                 Counters::bump(&inner.counters.unknown_kid_refetches);
             }
-            if let Err(e) = inner.fetch().await {
+            if let Err(e) = inner.fetch(Trigger::Demand).await {
                 return Err(Error::KeySourceUnavailable(Cow::Owned(format!("JWKS fetch failed: {e}"))));
             }
             fetched_here = true;
@@ -466,7 +502,7 @@ async fn refresh_loop(inner: Weak<Inner>) {
             continue;
         }
         let _one_at_a_time = inner.fetching.lock().await;
-        failures = match inner.fetch().await {
+        failures = match inner.fetch(Trigger::Schedule).await {
             Ok(_) => 0,
             Err(_) => failures.saturating_add(1),
         };
@@ -486,7 +522,7 @@ fn refresh_delay(remaining: Duration) -> Duration {
 /// Starts one fetch in the background for a stale set, unless one is under
 /// way, the cooldown is running, or there is no Tokio runtime to run it.
 fn revalidate(inner: &Arc<Inner>) {
-    if inner.in_cooldown() {
+    if inner.attempted_recently() {
         return;
     }
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
@@ -505,9 +541,9 @@ fn revalidate(inner: &Arc<Inner>) {
     runtime.spawn(async move {
         let inner = &guard.0;
         if let Ok(_one_at_a_time) = inner.fetching.try_lock()
-            && !inner.in_cooldown()
+            && !inner.attempted_recently()
         {
-            let _ = inner.fetch().await;
+            let _ = inner.fetch(Trigger::Schedule).await;
         }
         drop(guard);
     });

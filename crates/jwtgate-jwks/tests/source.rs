@@ -212,19 +212,25 @@ async fn concurrent_cold_start_makes_one_request() {
 
 #[tokio::test]
 async fn unknown_kid_refetches_at_most_once_per_cooldown() {
-    let issuer = Issuer::new(&["old", "new"]);
+    let issuer = Issuer::new(&["old", "new", "newer"]);
     let server = Server::start(issuer.jwks(&["old"])).await;
     let source = config(&server).build().unwrap();
     source.fetch_now().await.unwrap();
     let v = verifier(source);
-    // Rotation at the issuer: "new" appears.
+    // Rotation at the issuer right after the start-up fetch: "new" appears.
+    // A scheduled fetch does not start the cooldown, so the first token
+    // with the new kid fetches at once.
     server.set(|r| r.body = issuer.jwks(&["old", "new"]));
-    // Inside the cooldown of the start-up fetch: fail fast, no request.
-    assert_eq!(code(&v, &issuer.token("new")).await, Err("key_not_found"));
-    assert_eq!(server.hits(), 1);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(code(&v, &issuer.token("new")).await, Ok(()));
     assert_eq!(server.hits(), 2);
+    // "newer" appears inside the cooldown of that fetch: fail fast, no
+    // request; after the cooldown, one fetch finds it.
+    server.set(|r| r.body = issuer.jwks(&["old", "new", "newer"]));
+    assert_eq!(code(&v, &issuer.token("newer")).await, Err("key_not_found"));
+    assert_eq!(server.hits(), 2);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(code(&v, &issuer.token("newer")).await, Ok(()));
+    assert_eq!(server.hits(), 3);
 
     // A flood of tokens with random kids: at most one request per window.
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -234,7 +240,7 @@ async fn unknown_kid_refetches_at_most_once_per_cooldown() {
         let t = format!("{}.{}", xtask::jwk::b64(header), forged.split_once('.').unwrap().1);
         assert_eq!(code(&v, &t).await, Err("key_not_found"));
     }
-    assert_eq!(server.hits(), 3, "one refetch for the whole flood");
+    assert_eq!(server.hits(), 4, "one refetch for the whole flood");
 }
 
 #[tokio::test]
@@ -383,6 +389,34 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
     metadata.set(|r| r.body = doc("https://evil.test"));
     let other = JwksConfig::discover(&issuer_url).allow_insecure_loopback().build().unwrap();
     assert!(matches!(other.fetch_now().await, Err(FetchError::Discovery(_))));
+}
+
+#[tokio::test]
+async fn a_moved_jwks_is_found_again_through_discovery() {
+    let issuer = Issuer::new(&["k"]);
+    let old_home = Server::start(issuer.jwks(&["k"])).await;
+    let new_home = Server::start(issuer.jwks(&["k"])).await;
+    let metadata = Server::start(String::new()).await;
+    let issuer_url = format!("http://{}", metadata.addr);
+    let doc = |jwks: &Server| serde_json::json!({ "issuer": issuer_url, "jwks_uri": jwks.url() }).to_string();
+    metadata.set(|r| r.body = doc(&old_home));
+    let source = JwksConfig::discover(&issuer_url).allow_insecure_loopback().build().unwrap();
+    assert_eq!(source.fetch_now().await.unwrap(), 1);
+
+    // A server error keeps the discovered address.
+    old_home.set(|r| r.status = 503);
+    assert!(matches!(source.fetch_now().await, Err(FetchError::Status(503))));
+    assert_eq!(source.fetch_now().await.ok(), None);
+    assert_eq!(metadata.hits(), 1);
+
+    // The issuer moves its JWKS: the old address answers 404 once, then
+    // discovery runs again and finds the new one.
+    old_home.set(|r| r.missing = Some("/"));
+    metadata.set(|r| r.body = doc(&new_home));
+    assert!(matches!(source.fetch_now().await, Err(FetchError::Status(404))));
+    assert_eq!(source.fetch_now().await.unwrap(), 1);
+    assert_eq!(metadata.hits(), 2);
+    assert_eq!(new_home.hits(), 1);
 }
 
 #[tokio::test]
