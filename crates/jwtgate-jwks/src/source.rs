@@ -405,6 +405,8 @@ impl Inner {
 impl KeyResolver for JwksSource {
     type Keys<'a> = Keys;
 
+    const REFRESHES: bool = true;
+
     fn current(&self) -> Result<Keys, Error> {
         let guard = self.inner.snapshot.load();
         let Some(snapshot) = guard.as_ref() else {

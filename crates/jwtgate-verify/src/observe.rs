@@ -29,11 +29,24 @@ impl fmt::Display for Capped<'_> {
 
 /// Logs the outcome of one verification. `header` is the token's header if
 /// it parsed (unverified: for a rejection it is what the token claims).
-pub(crate) fn decision(outcome: &Result<Verified<'_>, Error>, header: Option<&Header<'_>>, len: usize) {
+/// `refreshable`: the key source may still find a key this attempt lacked,
+/// so "no key" is not yet a rejection (the retry logs the decision).
+pub(crate) fn decision(
+    outcome: &Result<Verified<'_>, Error>,
+    header: Option<&Header<'_>>,
+    len: usize,
+    refreshable: bool,
+) {
     match outcome {
         Ok(v) => {
             tracing::debug!(alg = %v.alg(), kid = %Capped(v.kid(), 64), iss = %Capped(v.claims().iss(), 128), "token accepted")
         }
+        Err(e @ (Error::KeyNotFound | Error::KeySourceUnavailable(_))) if refreshable => tracing::debug!(
+            code = e.code(),
+            alg = %Capped(header.map(Header::alg), 16),
+            kid = %Capped(header.and_then(Header::kid), 64),
+            "no key in hand for the token; a refresh of the key source may find one"
+        ),
         Err(e) => tracing::info!(
             code = e.code(),
             alg = %Capped(header.map(Header::alg), 16),

@@ -38,6 +38,13 @@ pub trait KeyResolver: Send + Sync {
     where
         Self: 'a;
 
+    /// Whether [`KeyResolver::refresh`] can find keys that `current` lacks.
+    /// For such a source a synchronous [`Verifier::verify`](crate::Verifier::verify)
+    /// that ends in `key_not_found` or `key_source_unavailable` is not the
+    /// final word (`verify_async` may still accept the token), so it is
+    /// logged at debug, not as a rejection. Default: `false`.
+    const REFRESHES: bool = false;
+
     /// The keys in hand now.
     ///
     /// # Errors

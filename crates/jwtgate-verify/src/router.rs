@@ -53,7 +53,7 @@ impl<R: KeyResolver> IssuerRouter<R> {
         let picked = self.pick(token, scratch);
         let header = picked.as_ref().ok().map(|(_, t)| *t.header());
         let outcome = picked.and_then(|(verifier, t)| verifier.verify_parsed(token.len(), t));
-        observe::decision(&outcome, header.as_ref(), token.len());
+        observe::decision(&outcome, header.as_ref(), token.len(), R::REFRESHES);
         outcome
     }
 
@@ -69,7 +69,7 @@ impl<R: KeyResolver> IssuerRouter<R> {
             Ok((verifier, t)) => verifier.verify_parsed_async(token.len(), t).await,
             Err(e) => Err(e),
         };
-        observe::decision(&outcome, header.as_ref(), token.len());
+        observe::decision(&outcome, header.as_ref(), token.len(), false);
         outcome
     }
 

@@ -72,7 +72,7 @@ impl<R: KeyResolver> Verifier<R> {
         let parsed = self.parse(token, scratch);
         let header = parsed.as_ref().ok().map(|t| *t.header());
         let outcome = parsed.and_then(|t| self.verify_parsed(token.len(), t));
-        observe::decision(&outcome, header.as_ref(), token.len());
+        observe::decision(&outcome, header.as_ref(), token.len(), R::REFRESHES);
         outcome
     }
 
@@ -92,7 +92,7 @@ impl<R: KeyResolver> Verifier<R> {
             Ok(t) => self.verify_parsed_async(token.len(), t).await,
             Err(e) => Err(e),
         };
-        observe::decision(&outcome, header.as_ref(), token.len());
+        observe::decision(&outcome, header.as_ref(), token.len(), false);
         outcome
     }
 

@@ -5,11 +5,14 @@
 
 mod common;
 
+use std::future::Future;
 use std::io::Write;
+use std::pin::pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use common::{Issuer, verifier_for};
-use jwtgate_verify::Scratch;
+use jwtgate_verify::{Error, KeyQuery, KeyResolver, KeySet, Scratch};
 use xtask::alg::Alg;
 
 #[derive(Clone, Default)]
@@ -26,15 +29,17 @@ impl Write for Captured {
     }
 }
 
-#[test]
-fn decisions_are_logged_without_tokens_or_claim_values() {
+fn capturing(level: tracing::Level) -> (Captured, impl tracing::Subscriber) {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(level).with_ansi(false).with_writer(move || writer.clone()).finish();
+    (captured, subscriber)
+}
+
+#[test]
+fn decisions_are_logged_without_tokens_or_claim_values() {
+    let (captured, subscriber) = capturing(tracing::Level::DEBUG);
     let issuer = Issuer::with_kid(Alg::ES256, "log-kid");
     let v = verifier_for(&issuer);
     let good = issuer.token();
@@ -58,4 +63,60 @@ fn decisions_are_logged_without_tokens_or_claim_values() {
         assert!(!logs.contains(secret), "logs leak {secret:?}:\n{logs}");
     }
     assert_eq!(logs.lines().count(), 4, "one event per decision:\n{logs}");
+}
+
+/// A key source that has no keys until it is asked to refresh.
+struct Refreshing {
+    now: Mutex<KeySet>,
+    later: KeySet,
+}
+
+impl KeyResolver for Refreshing {
+    type Keys<'a> = Box<KeySet>;
+
+    const REFRESHES: bool = true;
+
+    fn current(&self) -> Result<Box<KeySet>, Error> {
+        Ok(Box::new(self.now.lock().unwrap().clone()))
+    }
+
+    fn refresh(&self, _: KeyQuery<'_>) -> impl Future<Output = Result<(), Error>> + Send {
+        *self.now.lock().unwrap() = self.later.clone();
+        std::future::ready(Ok(()))
+    }
+}
+
+/// Polls a future that completes without waiting (the source above).
+fn ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("the test source never waits"),
+    }
+}
+
+#[test]
+fn a_miss_a_refresh_can_fix_is_not_logged_as_a_rejection() {
+    let issuer = Issuer::with_kid(Alg::ES256, "rotated-in");
+    let source = Refreshing { now: Mutex::new(KeySet::default()), later: issuer.keys() };
+    let v = common::builder(jwtgate_verify::Algorithm::ES256).build(source).unwrap();
+    let token = issuer.token();
+    let (captured, subscriber) = capturing(tracing::Level::INFO);
+    tracing::subscriber::with_default(subscriber, || {
+        // What the middleware does: the keys in hand first, then a refresh.
+        let mut scratch = Scratch::new();
+        assert_eq!(v.verify(&token, &mut scratch).unwrap_err().code(), "key_not_found");
+        let mut scratch = Scratch::new();
+        assert!(ready(v.verify_async(&token, &mut scratch)).is_ok());
+    });
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(logs, "", "an accepted token leaves no info-level rejection");
+
+    // With a fixed key set the same miss is final, and logged as one.
+    let (captured, subscriber) = capturing(tracing::Level::INFO);
+    let fixed = common::builder(jwtgate_verify::Algorithm::ES256).build(KeySet::default()).unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        let _ = fixed.verify(&token, &mut Scratch::new());
+    });
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("token rejected") && logs.contains("key_not_found"), "{logs}");
 }
