@@ -82,6 +82,9 @@ struct Inner {
     revalidating: std::sync::atomic::AtomicBool,
     /// The signing algorithms discovery metadata advertised, if any.
     advertised: Mutex<Option<Vec<jwtgate_verify::Algorithm>>>,
+    /// Wakes the refresh-ahead task when the last handle goes, so it ends
+    /// then rather than at its next planned fetch (hours away, maybe).
+    dropped: Arc<tokio::sync::Notify>,
     counters: Counters,
     config: JwksConfig,
 }
@@ -129,11 +132,12 @@ impl JwksSource {
             absent_kids,
             revalidating: std::sync::atomic::AtomicBool::new(false),
             advertised: Mutex::new(None),
+            dropped: Arc::new(tokio::sync::Notify::new()),
             counters: Counters::default(),
             config,
         });
         if inner.config.background_refresh && tokio::runtime::Handle::try_current().is_ok() {
-            tokio::spawn(refresh_loop(Arc::downgrade(&inner)));
+            tokio::spawn(refresh_loop(Arc::downgrade(&inner), Arc::clone(&inner.dropped)));
         }
         Ok(Self { inner })
     }
@@ -482,9 +486,17 @@ impl KeyResolver for JwksSource {
     }
 }
 
-/// Refetches before expiry. Holds only a `Weak`, so dropping the last
-/// `JwksSource` ends the task at its next wake-up.
-async fn refresh_loop(inner: Weak<Inner>) {
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // A stored permit if the task is not waiting right now: it then
+        // returns at its next wait instead of sleeping first.
+        self.dropped.notify_one();
+    }
+}
+
+/// Refetches before expiry. Holds only a `Weak`, and ends as soon as the
+/// last `JwksSource` handle is dropped (`dropped` fires).
+async fn refresh_loop(inner: Weak<Inner>, dropped: Arc<tokio::sync::Notify>) {
     let mut failures = 0u32;
     loop {
         let (wait, then_fetch) = match inner.upgrade() {
@@ -498,7 +510,9 @@ async fn refresh_loop(inner: Weak<Inner>) {
                 Some(s) => (refresh_delay(s.fresh_until.saturating_duration_since(Instant::now())), true),
             },
         };
-        tokio::time::sleep(wait).await;
+        if tokio::time::timeout(wait, dropped.notified()).await.is_ok() {
+            return;
+        }
         let Some(inner) = inner.upgrade() else { return };
         if !then_fetch || inner.snapshot.load().is_none() {
             continue;

@@ -420,6 +420,37 @@ async fn a_moved_jwks_is_found_again_through_discovery() {
 }
 
 #[tokio::test]
+async fn the_refresh_task_ends_when_the_last_handle_is_dropped() {
+    let issuer = Issuer::new(&["k"]);
+    let server = Server::start(issuer.jwks(&["k"])).await;
+    // Fresh for an hour: the task's next planned fetch is far away.
+    server.set(|r| r.headers = vec![("cache-control", "max-age=3600".into())]);
+    let alive = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let before = alive();
+    // A long cooldown: the task's first wait (nothing fetched when it
+    // starts) is one cooldown.
+    let source = config(&server).cooldown(Duration::from_secs(60)).build().unwrap();
+    source.fetch_now().await.unwrap();
+    let clone = source.clone();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The refresh task, and the pooled connection's tasks on both ends.
+    let running = alive();
+    assert!(running > before, "{running} tasks");
+    drop(source);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(alive(), running, "a clone keeps it all running");
+    // The last handle: the task ends (as do the connections, with the client).
+    drop(clone);
+    for _ in 0..100 {
+        if alive() == before {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the refresh task outlived its source");
+}
+
+#[tokio::test]
 async fn discovery_falls_back_to_rfc8414() {
     let issuer = Issuer::new(&["k"]);
     let jwks = Server::start(issuer.jwks(&["k"])).await;
