@@ -450,7 +450,19 @@ impl KeyResolver for JwksSource {
         }
         let generation = inner.generation.load(Ordering::SeqCst);
         let waiting_since = Instant::now();
-        let _one_at_a_time = inner.fetching.lock().await;
+        // With keys in hand, never queue behind a fetch either (a scheduled
+        // one does not start the cooldown, and a hanging issuer would hold
+        // every such request for the whole timeout): fail fast. Only a
+        // cold start waits, and then for the one fetch everyone needs.
+        let _one_at_a_time = if have_keys {
+            let Ok(guard) = inner.fetching.try_lock() else {
+                Counters::bump(&inner.counters.cooldown_skips);
+                return Ok(());
+            };
+            guard
+        } else {
+            inner.fetching.lock().await
+        };
         // Re-check under the lock: a fetch may have completed while we
         // waited (single flight: take its result), or before we got here.
         let fetched_meanwhile = inner.generation.load(Ordering::SeqCst) != generation;

@@ -405,8 +405,9 @@ async fn a_moved_jwks_is_found_again_through_discovery() {
 
     // A server error keeps the discovered address.
     old_home.set(|r| r.status = 503);
-    assert!(matches!(source.fetch_now().await, Err(FetchError::Status(503))));
-    assert_eq!(source.fetch_now().await.ok(), None);
+    for _ in 0..2 {
+        assert!(matches!(source.fetch_now().await, Err(FetchError::Status(503))));
+    }
     assert_eq!(metadata.hits(), 1);
 
     // The issuer moves its JWKS: the old address answers 404 once, then
@@ -417,6 +418,56 @@ async fn a_moved_jwks_is_found_again_through_discovery() {
     assert_eq!(source.fetch_now().await.unwrap(), 1);
     assert_eq!(metadata.hits(), 2);
     assert_eq!(new_home.hits(), 1);
+}
+
+#[tokio::test]
+async fn a_stale_set_with_a_failing_issuer_revalidates_once_per_cooldown() {
+    let issuer = Issuer::new(&["a"]);
+    let server = Server::start(issuer.jwks(&["a"])).await;
+    server.set(|r| r.headers = vec![("cache-control", "max-age=1".into())]);
+    let source = config(&server)
+        .min_ttl(Duration::from_secs(1))
+        .default_ttl(Duration::from_secs(1))
+        .cooldown(Duration::from_secs(2))
+        .background_refresh(false)
+        .build()
+        .unwrap();
+    source.fetch_now().await.unwrap();
+    let fetched = std::time::Instant::now();
+    let v = verifier(source.clone());
+    server.set(|r| r.status = 503);
+    let token = issuer.token("a");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Stale from 1 s on and the issuer failing: every lookup is served
+    // from the last good set. Revalidation may start once a cooldown (2 s)
+    // has passed since the last attempt, so in [1.1 s, 3.5 s] exactly one.
+    while fetched.elapsed() < Duration::from_millis(3500) {
+        assert_eq!(code(&v, &token).await, Ok(()));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(server.hits(), 2, "the start-up fetch and one revalidation");
+    assert_eq!(source.stats().fetch_failures, 1);
+}
+
+#[tokio::test]
+async fn unknown_kids_never_wait_behind_a_scheduled_fetch() {
+    let issuer = Issuer::new(&["a", "b"]);
+    let server = Server::start(issuer.jwks(&["a"])).await;
+    let source = config(&server).build().unwrap();
+    source.fetch_now().await.unwrap();
+    let v = verifier(source.clone());
+    // A slow scheduled fetch is under way...
+    server.set(|r| r.delay = Duration::from_millis(1500));
+    let background = tokio::spawn({
+        let source = source.clone();
+        async move { source.fetch_now().await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // ...and a token with an unknown kid fails fast instead of queueing.
+    let started = std::time::Instant::now();
+    assert_eq!(code(&v, &issuer.token("b")).await, Err("key_not_found"));
+    assert!(started.elapsed() < Duration::from_millis(500), "waited {:?}", started.elapsed());
+    background.await.unwrap().unwrap();
 }
 
 #[tokio::test]
