@@ -107,9 +107,9 @@ enum Task {
         /// Seconds per target (default: $FUZZ_SECONDS, else 30)
         #[arg(long)]
         time: Option<u64>,
-        /// Build without AddressSanitizer: about 3x the executions per
-        /// second, for long runs (every jwtgate crate forbids `unsafe`; CI's
-        /// short runs keep the sanitizer)
+        /// Build without AddressSanitizer, for long runs: about 3x the
+        /// executions per second. jwtgate's crates forbid `unsafe`, but
+        /// dependencies do not, so CI's short runs keep the sanitizer
         #[arg(long)]
         no_sanitizer: bool,
     },

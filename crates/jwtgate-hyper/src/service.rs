@@ -197,8 +197,8 @@ where
             Err(bad) => Decision::Reject(Rejection::InvalidRequest(bad.description())),
             Ok(None) if config.optional => Decision::Anonymous,
             Ok(None) => Decision::Reject(Rejection::MissingToken),
-            Ok(Some(token)) => with_scratch(|scratch| match config.verifier.verify(token, scratch) {
-                Err(e) if worth_refreshing(&e) => Decision::Refresh(token.to_owned()),
+            Ok(Some(token)) => with_scratch(|scratch| match config.verifier.verify_before_refresh(token, scratch) {
+                Err(e) if V::REFRESHES && worth_refreshing(&e) => Decision::Refresh(token.to_owned()),
                 outcome => match config.judge(outcome) {
                     Ok(admitted) => Decision::Admit(admitted),
                     Err(rejection) => Decision::Reject(rejection),

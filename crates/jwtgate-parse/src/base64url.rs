@@ -182,6 +182,67 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_outside_the_alphabet_is_caught_at_every_position() {
+        // Lengths covering the 8-character rounds, the 4-character group
+        // and both tails, in every combination.
+        for len in (2..=20).filter(|n| n % 4 != 1) {
+            for at in 0..len {
+                for bad in [b'=', b'+', b'/', b' ', b'.', b'\n', 0x00, 0x80, 0xFF] {
+                    let mut input = [b'A'; 20];
+                    input[at] = bad;
+                    let mut out = [0u8; 15];
+                    assert_eq!(decode(&input[..len], &mut out), Err(Error::Base64Alphabet), "len {len} at {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[allow(clippy::cast_possible_truncation, reason = "6-bit values and bytes taken from a bit buffer")]
+    fn every_length_decodes_exactly_into_its_buffer() {
+        // The 8-byte stores must neither spill past the decoded length nor
+        // leave a stale byte: decode into a buffer of exactly that size,
+        // pre-filled with a marker.
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for len in (0..=40).filter(|n| n % 4 != 1) {
+            let mut input = [0u8; 40];
+            for (i, c) in input.iter_mut().enumerate() {
+                *c = alphabet[(i * 7 + 3) % 64];
+            }
+            // A canonical last character: zero the bits beyond the data.
+            let last_mask = match len % 4 {
+                2 => 0x30,
+                3 => 0x3C,
+                _ => 0x3F,
+            };
+            if len > 0 {
+                let v = alphabet.iter().position(|&a| a == input[len - 1]).unwrap() & last_mask;
+                input[len - 1] = alphabet[v];
+            }
+            let want = decoded_len(len).unwrap();
+            let mut out = [0xEEu8; 30];
+            let decoded = decode(&input[..len], &mut out[..want]).unwrap();
+            assert_eq!(decoded.len(), want);
+            // Reference: four characters at a time, by the definition.
+            let mut bits = 0u32;
+            let mut nbits = 0;
+            let mut expected = [0u8; 30];
+            let mut n = 0;
+            for &c in &input[..len] {
+                bits = bits << 6 | alphabet.iter().position(|&a| a == c).unwrap() as u32;
+                nbits += 6;
+                if nbits >= 8 {
+                    nbits -= 8;
+                    expected[n] = (bits >> nbits) as u8;
+                    n += 1;
+                }
+            }
+            assert_eq!(n, want);
+            assert_eq!(&out[..want], &expected[..want], "len {len}");
+        }
+    }
+
+    #[test]
     fn buffer_too_small() {
         let mut out = [0u8; 2];
         assert_eq!(decode(b"Zm9v", &mut out), Err(Error::BufferTooSmall));

@@ -39,10 +39,11 @@ pub trait KeyResolver: Send + Sync {
         Self: 'a;
 
     /// Whether [`KeyResolver::refresh`] can find keys that `current` lacks.
-    /// For such a source a synchronous [`Verifier::verify`](crate::Verifier::verify)
-    /// that ends in `key_not_found` or `key_source_unavailable` is not the
-    /// final word (`verify_async` may still accept the token), so it is
-    /// logged at debug, not as a rejection. Default: `false`.
+    /// For such a source a key miss of the synchronous first attempt is not
+    /// the final word (`verify_async` may still accept the token): callers
+    /// such as the middleware go on to `verify_async` only then, and
+    /// [`Verifier::verify_before_refresh`](crate::Verifier::verify_before_refresh)
+    /// logs that miss at debug. Default: `false`.
     const REFRESHES: bool = false;
 
     /// The keys in hand now.

@@ -50,10 +50,30 @@ impl<R: KeyResolver> IssuerRouter<R> {
     /// [`Error::InvalidIssuer`] if the token names no routed issuer (or its
     /// `iss` cannot be read), otherwise whatever that verifier reports.
     pub fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        self.verify_logged(token, scratch, false)
+    }
+
+    /// As [`Verifier::verify_before_refresh`]: a key miss a refresh may fix
+    /// is logged at debug, for callers that call
+    /// [`IssuerRouter::verify_async`] next.
+    ///
+    /// # Errors
+    ///
+    /// As [`IssuerRouter::verify`].
+    pub fn verify_before_refresh<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        self.verify_logged(token, scratch, R::REFRESHES)
+    }
+
+    fn verify_logged<'a>(
+        &self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+        refreshable: bool,
+    ) -> Result<Verified<'a>, Error> {
         let picked = self.pick(token, scratch);
         let header = picked.as_ref().ok().map(|(_, t)| *t.header());
         let outcome = picked.and_then(|(verifier, t)| verifier.verify_parsed(token.len(), t));
-        observe::decision(&outcome, header.as_ref(), token.len(), R::REFRESHES);
+        observe::decision(&outcome, header.as_ref(), token.len(), refreshable);
         outcome
     }
 

@@ -13,18 +13,30 @@ use crate::verifier::Verifier;
 /// Something that verifies tokens: a [`Verifier`] or an [`IssuerRouter`],
 /// over any [`KeyResolver`].
 ///
-/// Integrations call [`TokenVerifier::verify`] first: with the keys in
-/// hand it needs no `.await` and no allocation. Only when that reports
-/// [`Error::KeyNotFound`] or [`Error::KeySourceUnavailable`] is
+/// Integrations call [`TokenVerifier::verify_before_refresh`] first: with
+/// the keys in hand it needs no `.await` and no allocation. Only when that
+/// reports [`Error::KeyNotFound`] or [`Error::KeySourceUnavailable`] and the
+/// source [`REFRESHES`](TokenVerifier::REFRESHES) is
 /// [`TokenVerifier::verify_async`] worth its cost, because only then can a
 /// refresh of the key source change the answer.
 pub trait TokenVerifier: Send + Sync {
+    /// Whether the key source can refresh ([`KeyResolver::REFRESHES`]).
+    const REFRESHES: bool;
+
     /// Verifies with the keys the source has now.
     ///
     /// # Errors
     ///
     /// As [`Verifier::verify`].
     fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error>;
+
+    /// [`TokenVerifier::verify`] as a first attempt before
+    /// [`TokenVerifier::verify_async`]; see [`Verifier::verify_before_refresh`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    fn verify_before_refresh<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error>;
 
     /// Verifies, refreshing the key source once if its keys cannot serve
     /// the token.
@@ -40,8 +52,14 @@ pub trait TokenVerifier: Send + Sync {
 }
 
 impl<R: KeyResolver> TokenVerifier for Verifier<R> {
+    const REFRESHES: bool = R::REFRESHES;
+
     fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
         Verifier::verify(self, token, scratch)
+    }
+
+    fn verify_before_refresh<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        Verifier::verify_before_refresh(self, token, scratch)
     }
 
     fn verify_async<'a>(
@@ -54,8 +72,14 @@ impl<R: KeyResolver> TokenVerifier for Verifier<R> {
 }
 
 impl<R: KeyResolver> TokenVerifier for IssuerRouter<R> {
+    const REFRESHES: bool = R::REFRESHES;
+
     fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
         IssuerRouter::verify(self, token, scratch)
+    }
+
+    fn verify_before_refresh<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        IssuerRouter::verify_before_refresh(self, token, scratch)
     }
 
     fn verify_async<'a>(

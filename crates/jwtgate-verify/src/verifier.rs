@@ -69,10 +69,33 @@ impl<R: KeyResolver> Verifier<R> {
     ///
     /// Never.
     pub fn verify<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        self.verify_logged(token, scratch, false)
+    }
+
+    /// [`Verifier::verify`] as the first attempt of a caller that will call
+    /// [`Verifier::verify_async`] when this reports a key miss
+    /// ([`Error::KeyNotFound`], [`Error::KeySourceUnavailable`]): if the
+    /// source [refreshes](KeyResolver::REFRESHES), such a miss is logged at
+    /// debug instead of as a rejection, since the second call decides (and
+    /// logs the decision). Everything else is exactly `verify`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    pub fn verify_before_refresh<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        self.verify_logged(token, scratch, R::REFRESHES)
+    }
+
+    fn verify_logged<'a>(
+        &self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+        refreshable: bool,
+    ) -> Result<Verified<'a>, Error> {
         let parsed = self.parse(token, scratch);
         let header = parsed.as_ref().ok().map(|t| *t.header());
         let outcome = parsed.and_then(|t| self.verify_parsed(token.len(), t));
-        observe::decision(&outcome, header.as_ref(), token.len(), R::REFRESHES);
+        observe::decision(&outcome, header.as_ref(), token.len(), refreshable);
         outcome
     }
 

@@ -94,29 +94,52 @@ fn ready<F: Future>(future: F) -> F::Output {
     }
 }
 
+fn logs_of(level: tracing::Level, run: impl FnOnce()) -> String {
+    let (captured, subscriber) = capturing(level);
+    tracing::subscriber::with_default(subscriber, run);
+    String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+}
+
 #[test]
 fn a_miss_a_refresh_can_fix_is_not_logged_as_a_rejection() {
     let issuer = Issuer::with_kid(Alg::ES256, "rotated-in");
-    let source = Refreshing { now: Mutex::new(KeySet::default()), later: issuer.keys() };
-    let v = common::builder(jwtgate_verify::Algorithm::ES256).build(source).unwrap();
+    let later = Issuer::with_kid(Alg::ES256, "later");
     let token = issuer.token();
-    let (captured, subscriber) = capturing(tracing::Level::INFO);
-    tracing::subscriber::with_default(subscriber, || {
-        // What the middleware does: the keys in hand first, then a refresh.
+    let refreshing = |later: KeySet| {
+        let source = Refreshing { now: Mutex::new(KeySet::default()), later };
+        common::builder(jwtgate_verify::Algorithm::ES256).build(source).unwrap()
+    };
+
+    // What the middleware does: the keys in hand first, then a refresh
+    // that finds the key. Nothing at info: the token was accepted.
+    let v = refreshing(issuer.keys());
+    let logs = logs_of(tracing::Level::INFO, || {
         let mut scratch = Scratch::new();
-        assert_eq!(v.verify(&token, &mut scratch).unwrap_err().code(), "key_not_found");
+        assert_eq!(v.verify_before_refresh(&token, &mut scratch).unwrap_err().code(), "key_not_found");
         let mut scratch = Scratch::new();
         assert!(ready(v.verify_async(&token, &mut scratch)).is_ok());
     });
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert_eq!(logs, "", "an accepted token leaves no info-level rejection");
-
-    // With a fixed key set the same miss is final, and logged as one.
-    let (captured, subscriber) = capturing(tracing::Level::INFO);
-    let fixed = common::builder(jwtgate_verify::Algorithm::ES256).build(KeySet::default()).unwrap();
-    tracing::subscriber::with_default(subscriber, || {
-        let _ = fixed.verify(&token, &mut Scratch::new());
+    // The provisional miss is there at debug, without the token.
+    let v = refreshing(issuer.keys());
+    let logs = logs_of(tracing::Level::DEBUG, || {
+        let _ = v.verify_before_refresh(&token, &mut Scratch::new());
     });
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("a refresh of the key source may find one") && logs.contains("kid=rotated-in"), "{logs}");
+    assert!(!logs.contains(&token[..40]) && !logs.contains(&token[token.len() - 40..]), "{logs}");
+
+    // A refresh that does not help ends in a rejection logged at info.
+    let v = refreshing(later.keys());
+    let logs = logs_of(tracing::Level::INFO, || {
+        let _ = v.verify_before_refresh(&token, &mut Scratch::new());
+        assert_eq!(ready(v.verify_async(&token, &mut Scratch::new())).unwrap_err().code(), "key_not_found");
+    });
+    assert_eq!(logs.matches("token rejected").count(), 1, "{logs}");
+
+    // Plain `verify` is a final answer whatever the source: logged at info.
+    let v = refreshing(issuer.keys());
+    let logs = logs_of(tracing::Level::INFO, || {
+        let _ = v.verify(&token, &mut Scratch::new());
+    });
     assert!(logs.contains("token rejected") && logs.contains("key_not_found"), "{logs}");
 }
