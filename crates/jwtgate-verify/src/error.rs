@@ -140,6 +140,11 @@ pub enum KeyError {
     /// The JWK's `alg` is not supported, or does not fit its key type.
     #[error("key alg is unsupported or does not fit the key type")]
     AlgMismatch,
+    /// The JWK's `alg` names no algorithm jwtgate verifies: an encryption
+    /// algorithm (`RSA-OAEP`, `ECDH-ES`, ...) or a signature algorithm not
+    /// supported here (`ES384`, ...). Holds the name, cut at 32 characters.
+    #[error("key alg {0:?} is not a signature algorithm jwtgate verifies")]
+    UnsupportedAlg(String),
     /// An RSA modulus below 2048 bits (or above 8192), or an HMAC secret
     /// shorter than its hash.
     #[error("key too small or too large: {0}")]

@@ -18,8 +18,8 @@ impl VerifyingKey {
     /// Any [`KeyError`]: not a JWK, an unsupported `kty`/`crv`/`alg`, `use`
     /// other than `sig`, `key_ops` without `verify`, invalid material.
     pub fn from_jwk_str(json: &str) -> Result<Self, KeyError> {
-        let jwk: Jwk = serde_json::from_str(json).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
-        Self::from_jose(&jwk)
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
+        Self::from_jwk_value(value)
     }
 
     /// Builds a key from one JWK as a JSON value.
@@ -28,6 +28,7 @@ impl VerifyingKey {
     ///
     /// As [`VerifyingKey::from_jwk_str`].
     pub fn from_jwk_value(value: serde_json::Value) -> Result<Self, KeyError> {
+        supported_alg_name(&value)?;
         let jwk: Jwk = serde_json::from_value(value).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
         Self::from_jose(&jwk)
     }
@@ -80,6 +81,18 @@ impl VerifyingKey {
             Some(alg) => key.with_alg(alg),
             None => Ok(key),
         }
+    }
+}
+
+/// An `alg` naming no algorithm jwtgate verifies is refused by that name
+/// (`RSA-OAEP`, `ES384`), before jose-jwk, which reports a name it does not
+/// know only as a failed match of its enum.
+fn supported_alg_name(jwk: &serde_json::Value) -> Result<(), KeyError> {
+    match jwk.get("alg").and_then(serde_json::Value::as_str) {
+        Some(name) if Algorithm::from_name(name).is_none() => {
+            Err(KeyError::UnsupportedAlg(name.chars().take(32).collect()))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -85,7 +85,24 @@ fn use_and_key_ops_are_honoured() {
     jwk["key_ops"] = serde_json::json!(["verify"]);
     assert!(VerifyingKey::from_jwk_value(jwk.clone()).is_ok());
     jwk["alg"] = "RS256".into();
-    assert_eq!(VerifyingKey::from_jwk_value(jwk).unwrap_err(), KeyError::AlgMismatch);
+    assert_eq!(VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err(), KeyError::AlgMismatch);
+    // Names of no algorithm verified here are refused by name, whatever
+    // jose-jwk knows of them; long ones are cut.
+    for (alg, shown) in [
+        ("RSA-OAEP", "RSA-OAEP"),
+        ("ES384", "ES384"),
+        ("none", "none"),
+        ("es256", "es256"),
+        (&"X".repeat(100), &"X".repeat(32)),
+    ] {
+        jwk["alg"] = alg.into();
+        let err = VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err();
+        assert_eq!(err, KeyError::UnsupportedAlg(shown.to_owned()), "{alg}");
+        assert!(VerifyingKey::from_jwk_str(&jwk.to_string()).is_err());
+    }
+    assert!(
+        KeyError::UnsupportedAlg("RSA-OAEP".into()).to_string().contains("\"RSA-OAEP\" is not a signature algorithm")
+    );
 }
 
 #[test]
