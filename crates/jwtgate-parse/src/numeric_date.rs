@@ -43,10 +43,17 @@ impl NumericDate {
     /// [`Error::NumericDateRange`] if the value does not fit in `i64`
     /// seconds, [`Error::InvalidNumber`] if `text` is not an RFC 8259 number.
     pub(crate) fn from_json_number(text: &str) -> Result<Self, Error> {
-        // Fast path: a plain non-negative integer, which is what issuers send.
-        if text.len() <= 18 && !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            let floor = text.bytes().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-            return Ok(Self { floor, fractional: false });
+        // Fast path: a plain non-negative integer, which is what issuers
+        // send; one pass that validates and accumulates (18 digits cannot
+        // overflow i64).
+        if text.len() <= 18 && !text.is_empty() {
+            let plain = text.bytes().try_fold(0i64, |n, d| {
+                let digit = d.wrapping_sub(b'0');
+                (digit <= 9).then(|| n * 10 + i64::from(digit))
+            });
+            if let Some(floor) = plain {
+                return Ok(Self { floor, fractional: false });
+            }
         }
         let (negative, unsigned) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
