@@ -391,13 +391,16 @@ impl Inner {
 
     /// Inside the cooldown of the last fetch a lookup asked for.
     fn in_cooldown(&self) -> bool {
-        let last = *self.last_demand.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        last.is_some_and(|t| t.elapsed() < self.config.cooldown)
+        self.within_cooldown(&self.last_demand)
     }
 
     /// Any fetch began within the last cooldown.
     fn attempted_recently(&self) -> bool {
-        let last = *self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.within_cooldown(&self.last_attempt)
+    }
+
+    fn within_cooldown(&self, since: &Mutex<Option<Instant>>) -> bool {
+        let last = *since.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         last.is_some_and(|t| t.elapsed() < self.config.cooldown)
     }
 

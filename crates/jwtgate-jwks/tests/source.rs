@@ -162,6 +162,12 @@ fn config(server: &Server) -> JwksConfig {
         .timeouts(Duration::from_secs(5), Duration::from_secs(2))
 }
 
+/// [`config`] for a set that goes stale one second after each fetch, with
+/// no background task: what the staleness tests need.
+fn stale_after_a_second(server: &Server) -> JwksConfig {
+    config(server).min_ttl(Duration::from_secs(1)).default_ttl(Duration::from_secs(1)).background_refresh(false)
+}
+
 fn verifier(source: JwksSource) -> Verifier<JwksSource> {
     Verifier::builder()
         .issuer("https://issuer.test")
@@ -261,12 +267,9 @@ async fn removed_key_stops_verifying_at_once() {
 async fn stale_keys_are_served_while_fetches_fail_then_expire() {
     let issuer = Issuer::new(&["k"]);
     let server = Server::start(issuer.jwks(&["k"])).await;
-    let source = config(&server)
-        .min_ttl(Duration::from_secs(1))
-        .default_ttl(Duration::from_secs(1))
+    let source = stale_after_a_second(&server)
         .max_ttl(Duration::from_secs(1))
         .max_staleness(Duration::from_millis(1500))
-        .background_refresh(false)
         .build()
         .unwrap();
     source.fetch_now().await.unwrap();
@@ -425,13 +428,7 @@ async fn a_stale_set_with_a_failing_issuer_revalidates_once_per_cooldown() {
     let issuer = Issuer::new(&["a"]);
     let server = Server::start(issuer.jwks(&["a"])).await;
     server.set(|r| r.headers = vec![("cache-control", "max-age=1".into())]);
-    let source = config(&server)
-        .min_ttl(Duration::from_secs(1))
-        .default_ttl(Duration::from_secs(1))
-        .cooldown(Duration::from_secs(2))
-        .background_refresh(false)
-        .build()
-        .unwrap();
+    let source = stale_after_a_second(&server).cooldown(Duration::from_secs(2)).build().unwrap();
     source.fetch_now().await.unwrap();
     let fetched = std::time::Instant::now();
     let v = verifier(source.clone());
@@ -654,12 +651,7 @@ async fn stale_set_is_revalidated_without_the_background_task() {
     let issuer = Issuer::new(&["a", "b"]);
     let server = Server::start(issuer.jwks(&["a", "b"])).await;
     server.set(|r| r.headers = vec![("cache-control", "max-age=1".into())]);
-    let source = config(&server)
-        .min_ttl(Duration::from_secs(1))
-        .default_ttl(Duration::from_secs(1))
-        .background_refresh(false)
-        .build()
-        .unwrap();
+    let source = stale_after_a_second(&server).build().unwrap();
     source.fetch_now().await.unwrap();
     let v = verifier(source.clone());
     // The issuer drops key "a"; once the set is stale, the next lookup still
