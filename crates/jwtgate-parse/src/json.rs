@@ -221,7 +221,7 @@ impl<'a> Scanner<'a> {
         let mut escaped = false;
         let kind = match self.peek().ok_or(Error::UnexpectedEnd)? {
             b'{' => {
-                self.object(depth + 1, |_, _| Ok(()))?;
+                self.object(depth + 1, |_, _, _| Ok(()))?;
                 ValueKind::Object
             }
             b'[' => {
@@ -229,7 +229,7 @@ impl<'a> Scanner<'a> {
                 ValueKind::Array
             }
             b'"' => {
-                escaped = self.string()?.has_escapes();
+                escaped = self.string_span()?.1;
                 ValueKind::String
             }
             b't' => {
@@ -265,11 +265,13 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Scans an object at the cursor, calling `member` for each member.
+    /// Scans an object at the cursor, calling `member` for each member with
+    /// the name, the offset of the name's first byte (after the quote) in the
+    /// text, and the value.
     pub(crate) fn object(
         &mut self,
         depth: usize,
-        mut member: impl FnMut(JsonStr<'a>, RawValue<'a>) -> Result<(), Error>,
+        mut member: impl FnMut(JsonStr<'a>, usize, RawValue<'a>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         if depth > self.max_depth {
             return Err(Error::DepthLimit);
@@ -283,12 +285,13 @@ impl<'a> Scanner<'a> {
             if self.peek() != Some(b'"') {
                 return Err(self.unexpected());
             }
+            let name_at = self.pos + 1;
             let name = self.string()?;
             self.skip_ws();
             self.expect(b':')?;
             self.skip_ws();
             let value = self.value(depth)?;
-            member(name, value)?;
+            member(name, name_at, value)?;
             self.skip_ws();
             if self.eat(b'}') {
                 return Ok(());
@@ -324,27 +327,50 @@ impl<'a> Scanner<'a> {
 
     /// Scans a string at the cursor (which is on its opening quote).
     pub(crate) fn string(&mut self) -> Result<JsonStr<'a>, Error> {
+        let start = self.pos + 1;
+        let (end, escaped) = self.string_span()?;
+        Ok(JsonStr::new(self.text.get(start..end).ok_or(Error::UnexpectedEnd)?, escaped))
+    }
+
+    /// Scans a string at the cursor (which is on its opening quote) and
+    /// leaves the cursor after it. Returns the position of the closing
+    /// quote and whether there were escapes; callers slice what they need,
+    /// so a string value's text is cut out once, with its quotes.
+    fn string_span(&mut self) -> Result<(usize, bool), Error> {
         self.expect(b'"')?;
-        let start = self.pos;
         let mut escaped = false;
-        loop {
+        let end = loop {
             // Fast path: one tight loop over everything that needs no
             // attention (multi-byte UTF-8 included, validated up front).
-            let rest = self.bytes.get(self.pos..).unwrap_or_default();
-            let run = swar::position(rest, swar::string_stop_lanes, stops_string).ok_or(Error::UnexpectedEnd)?;
-            self.pos += run;
+            let stop = self.plain_run_end(self.pos)?;
+            self.pos = stop;
             match self.peek().ok_or(Error::UnexpectedEnd)? {
-                b'"' => break,
+                b'"' => break stop,
                 b'\\' => {
                     escaped = true;
                     self.escape()?;
                 }
                 _ => return Err(Error::ControlCharInString),
             }
+        };
+        self.pos = end + 1;
+        Ok((end, escaped))
+    }
+
+    /// The position of the first byte at or after `pos` that ends the fast
+    /// path in a string (see [`swar::string_stop_lanes`]), eight bytes per
+    /// step while eight remain.
+    fn plain_run_end(&self, mut pos: usize) -> Result<usize, Error> {
+        while let Some(word) = self.bytes.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
+            let hits = swar::string_stop_lanes(u64::from_le_bytes(*word));
+            if hits != 0 {
+                // Little-endian, so the lowest set bit is the first byte.
+                return Ok(pos + (hits.trailing_zeros() / 8) as usize);
+            }
+            pos += 8;
         }
-        let raw = self.text_from(start)?;
-        self.pos += 1; // past the closing quote
-        Ok(JsonStr::new(raw, escaped))
+        let tail = self.bytes.get(pos..).unwrap_or_default();
+        tail.iter().position(|&b| stops_string(b)).map(|at| pos + at).ok_or(Error::UnexpectedEnd)
     }
 
     /// Validates one escape at the cursor (on the backslash).
@@ -410,6 +436,15 @@ impl<'a> Scanner<'a> {
     }
 
     fn digits(&mut self) {
+        // Eight at a time while eight remain: a NumericDate is ten digits.
+        while let Some(word) = self.bytes.get(self.pos..).and_then(<[u8]>::first_chunk::<8>) {
+            let stops = swar::non_digit_lanes(u64::from_le_bytes(*word));
+            if stops != 0 {
+                self.pos += (stops.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.pos += 8;
+        }
         while let Some(b'0'..=b'9') = self.peek() {
             self.pos += 1;
         }
@@ -429,7 +464,7 @@ impl<'a> Scanner<'a> {
     /// be an object, calling `member` for each top-level member.
     pub(crate) fn document(
         mut self,
-        member: impl FnMut(JsonStr<'a>, RawValue<'a>) -> Result<(), Error>,
+        member: impl FnMut(JsonStr<'a>, usize, RawValue<'a>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.skip_ws();
         match self.peek() {

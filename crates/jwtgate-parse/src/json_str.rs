@@ -85,6 +85,21 @@ impl<'a> JsonStr<'a> {
         self.chars().eq(other.chars())
     }
 
+    /// The unescaped value: borrowed from the token when it has no escapes
+    /// (the common case, no copy), otherwise unescaped into the front of
+    /// `buf` as [`JsonStr::unescape_into`] does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnescapeBufferTooSmall`] if the value has escapes and `buf`
+    /// is shorter than [`JsonStr::unescaped_len`].
+    pub fn unescaped<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error>
+    where
+        'a: 'b,
+    {
+        if self.escaped { self.unescape_into(buf) } else { Ok(self.raw) }
+    }
+
     /// Copies the unescaped value into the front of `buf` and returns it.
     ///
     /// # Errors

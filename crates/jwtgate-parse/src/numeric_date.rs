@@ -1,6 +1,6 @@
 //! NumericDate (RFC 7519 section 2): JSON numbers as whole seconds.
 
-use crate::Error;
+use crate::{Error, swar};
 
 /// A NumericDate claim (`exp`, `nbf`, `iat`) converted to whole seconds.
 ///
@@ -44,16 +44,10 @@ impl NumericDate {
     /// seconds, [`Error::InvalidNumber`] if `text` is not an RFC 8259 number.
     pub(crate) fn from_json_number(text: &str) -> Result<Self, Error> {
         // Fast path: a plain non-negative integer, which is what issuers
-        // send; one pass that validates and accumulates (18 digits cannot
-        // overflow i64).
-        if text.len() <= 18 && !text.is_empty() {
-            let plain = text.bytes().try_fold(0i64, |n, d| {
-                let digit = d.wrapping_sub(b'0');
-                (digit <= 9).then(|| n * 10 + i64::from(digit))
-            });
-            if let Some(floor) = plain {
-                return Ok(Self { floor, fractional: false });
-            }
+        // send; eight digits per step, validated and accumulated together
+        // (18 digits cannot overflow i64).
+        if let Some(floor) = swar::decimal(text.as_bytes()).and_then(|n| i64::try_from(n).ok()) {
+            return Ok(Self { floor, fractional: false });
         }
         let (negative, unsigned) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),

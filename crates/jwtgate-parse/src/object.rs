@@ -32,8 +32,8 @@ pub(crate) fn scan<'a>(
 ) -> Result<(), Error> {
     let mut keys = [0u32; MAX_TOP_LEVEL_MEMBERS];
     let mut count = 0usize;
-    Scanner::new(json, limits.max_depth).document(|name, value| {
-        let packed = name::packed(&name);
+    Scanner::new(json, limits.max_depth).document(|name, name_at, value| {
+        let packed = name::packed_at(json.as_bytes(), name_at, &name);
         let hash = if packed == 0 { hash(&name) } else { fold(packed) };
         let earlier = keys.get(..count).unwrap_or_default();
         if earlier.contains(&hash) && repeats_earlier(json, &name, count) {

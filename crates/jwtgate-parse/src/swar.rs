@@ -26,6 +26,59 @@ pub(crate) const fn string_stop_lanes(word: u64) -> u64 {
     control | eq_lanes(word, b'"') | eq_lanes(word, b'\\')
 }
 
+/// Lanes that are not ASCII digits. A digit's high nibble is 3, and adding
+/// 6 keeps it 3 only for `0`-`9`; each test leaves a lane zero exactly when
+/// it passes (lanes above a non-digit may be disturbed by a carry, but the
+/// lowest set lane is exact).
+pub(crate) const fn non_digit_lanes(word: u64) -> u64 {
+    const HIGH_NIBBLES: u64 = u64::from_ne_bytes([0xF0; 8]);
+    const THREES: u64 = ONES * 0x30;
+    let outside = (word & HIGH_NIBBLES) ^ THREES | (word.wrapping_add(ONES * 6) & HIGH_NIBBLES) ^ THREES;
+    nonzero_lanes(outside)
+}
+
+/// Top bit set in each lane whose byte is not zero (every lane exact: the
+/// addition cannot carry out of a lane).
+const fn nonzero_lanes(word: u64) -> u64 {
+    const LOWS: u64 = !HIGHS;
+    ((word & LOWS).wrapping_add(LOWS) | word) & HIGHS
+}
+
+/// The value of eight ASCII digits (first in memory most significant),
+/// by adding neighbours pairwise: 8 digits -> 4 pairs -> 2 quads -> 1.
+/// The word must have passed [`non_digit_lanes`].
+pub(crate) const fn eight_digits(word: u64) -> u64 {
+    let digits = word.wrapping_sub(ONES * 0x30);
+    let pairs = digits.wrapping_mul(10).wrapping_add(digits >> 8) & 0x00FF_00FF_00FF_00FF;
+    let quads = pairs.wrapping_mul(100).wrapping_add(pairs >> 16) & 0x0000_FFFF_0000_FFFF;
+    quads.wrapping_mul(10_000).wrapping_add(quads >> 32) & 0xFFFF_FFFF
+}
+
+/// The value of 1 to 18 ASCII digits (which cannot overflow), or `None`
+/// for any other input.
+pub(crate) fn decimal(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || bytes.len() > 18 {
+        return None;
+    }
+    let (words, tail) = bytes.as_chunks::<8>();
+    let mut n = 0u64;
+    for word in words {
+        let word = u64::from_le_bytes(*word);
+        if non_digit_lanes(word) != 0 {
+            return None;
+        }
+        n = n * 100_000_000 + eight_digits(word);
+    }
+    for &byte in tail {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(digit);
+    }
+    Some(n)
+}
+
 /// Index of the first byte for which `lanes` (on whole words) or
 /// `scalar` (on the tail) matches.
 pub(crate) fn position(bytes: &[u8], lanes: impl Fn(u64) -> u64, scalar: impl Fn(u8) -> bool) -> Option<usize> {
@@ -46,6 +99,43 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
+
+    #[test]
+    fn digits_agree_with_scalar_parsing() {
+        // Every length up to 20, with each position in turn holding a
+        // byte next to the digit range (or far from it) and the rest digits.
+        let near = [b'/', b':', b'0', b'9', 0x00, 0x20, 0x3F, 0x40, 0x80, 0xB0, 0xF9, 0xFF];
+        for len in 0..=20usize {
+            let digits: Vec<u8> = (0..len).map(|i| b"9081726354"[i % 10]).collect();
+            let want = core::str::from_utf8(&digits)
+                .ok()
+                .filter(|s| (1..=18).contains(&s.len()))
+                .map(|s| s.parse::<u64>().unwrap());
+            assert_eq!(decimal(&digits), want, "{digits:?}");
+            for at in 0..len {
+                for &byte in &near {
+                    let mut bytes = digits.clone();
+                    bytes[at] = byte;
+                    let all_digits = bytes.iter().all(u8::is_ascii_digit);
+                    let want = if all_digits && len <= 18 {
+                        Some(bytes.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+                    } else {
+                        None
+                    };
+                    assert_eq!(decimal(&bytes), want, "{bytes:?}");
+                    if let Some(word) = bytes.first_chunk::<8>() {
+                        let first_non_digit = word.iter().position(|b| !b.is_ascii_digit());
+                        let lanes = non_digit_lanes(u64::from_le_bytes(*word));
+                        let found = (lanes != 0).then(|| (lanes.trailing_zeros() / 8) as usize);
+                        assert_eq!(found, first_non_digit, "{bytes:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(decimal(b"999999999999999999"), Some(999_999_999_999_999_999));
+        assert_eq!(decimal(b"00000000"), Some(0));
+        assert_eq!(eight_digits(u64::from_le_bytes(*b"12345678")), 12_345_678);
+    }
 
     #[test]
     fn agrees_with_scalar_search_at_every_offset() {

@@ -84,6 +84,14 @@ fn escaped_values_compare_unescaped() {
     assert_eq!(iss.unescape_into(&mut out).unwrap(), "https://issuer.example/");
     let mut small = [0u8; 5];
     assert_eq!(iss.unescape_into(&mut small).unwrap_err(), Error::UnescapeBufferTooSmall);
+    assert_eq!(iss.unescaped(&mut out).unwrap(), "https://issuer.example/");
+    assert_eq!(iss.unescaped(&mut small).unwrap_err(), Error::UnescapeBufferTooSmall);
+    // Without escapes nothing is copied: the token's own bytes come back,
+    // so even an empty buffer is enough.
+    let alg = t.header().alg();
+    let borrowed = alg.unescaped(&mut []).unwrap();
+    assert_eq!(borrowed, "HS256");
+    assert!(core::ptr::eq(borrowed, alg.raw()));
     assert_eq!(c.sub().unwrap().to_string(), "été");
     assert_ne!(c.sub().unwrap(), "ete");
 }

@@ -71,9 +71,11 @@ impl<R: KeyResolver> IssuerRouter<R> {
         refreshable: bool,
     ) -> Result<Verified<'a>, Error> {
         let picked = self.pick(token, scratch);
-        let header = picked.as_ref().ok().map(|(_, t)| *t.header());
-        let outcome = picked.and_then(|(verifier, t)| verifier.verify_parsed(token.len(), t));
-        observe::decision(&outcome, header.as_ref(), token.len(), refreshable);
+        let outcome = match &picked {
+            Ok((verifier, t)) => verifier.verify_parsed(token.len(), t),
+            Err(e) => Err(e.clone()),
+        };
+        observe::decision(&outcome, picked.as_ref().ok().map(|(_, t)| t.header()), token.len(), refreshable);
         outcome
     }
 
@@ -84,12 +86,11 @@ impl<R: KeyResolver> IssuerRouter<R> {
     /// As [`IssuerRouter::verify`].
     pub async fn verify_async<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
         let picked = self.pick(token, scratch);
-        let header = picked.as_ref().ok().map(|(_, t)| *t.header());
-        let outcome = match picked {
+        let outcome = match &picked {
             Ok((verifier, t)) => verifier.verify_parsed_async(token.len(), t).await,
-            Err(e) => Err(e),
+            Err(e) => Err(e.clone()),
         };
-        observe::decision(&outcome, header.as_ref(), token.len(), false);
+        observe::decision(&outcome, picked.as_ref().ok().map(|(_, t)| t.header()), token.len(), false);
         outcome
     }
 

@@ -25,13 +25,6 @@ pub struct Verifier<R = KeySet> {
     keys: R,
 }
 
-/// A parsed token whose algorithm and header passed the pre-crypto checks.
-#[derive(Clone, Copy)]
-pub(crate) struct Parsed<'a> {
-    token: Token<'a>,
-    alg: Algorithm,
-}
-
 impl Verifier<KeySet> {
     /// Starts a verifier configuration.
     pub fn builder() -> VerifierBuilder {
@@ -93,9 +86,8 @@ impl<R: KeyResolver> Verifier<R> {
         refreshable: bool,
     ) -> Result<Verified<'a>, Error> {
         let parsed = self.parse(token, scratch);
-        let header = parsed.as_ref().ok().map(|t| *t.header());
-        let outcome = parsed.and_then(|t| self.verify_parsed(token.len(), t));
-        observe::decision(&outcome, header.as_ref(), token.len(), refreshable);
+        let outcome = parsed.as_ref().map_err(Clone::clone).and_then(|t| self.verify_parsed(token.len(), t));
+        observe::decision(&outcome, parsed.as_ref().ok().map(Token::header), token.len(), refreshable);
         outcome
     }
 
@@ -110,12 +102,11 @@ impl<R: KeyResolver> Verifier<R> {
     /// refresh failed.
     pub async fn verify_async<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
         let parsed = self.parse(token, scratch);
-        let header = parsed.as_ref().ok().map(|t| *t.header());
-        let outcome = match parsed {
+        let outcome = match &parsed {
             Ok(t) => self.verify_parsed_async(token.len(), t).await,
-            Err(e) => Err(e),
+            Err(e) => Err(e.clone()),
         };
-        observe::decision(&outcome, header.as_ref(), token.len(), false);
+        observe::decision(&outcome, parsed.as_ref().ok().map(Token::header), token.len(), false);
         outcome
     }
 
@@ -129,25 +120,25 @@ impl<R: KeyResolver> Verifier<R> {
     }
 
     /// Everything after parsing, with the keys in hand.
-    pub(crate) fn verify_parsed<'a>(&self, len: usize, token: Token<'a>) -> Result<Verified<'a>, Error> {
-        let parsed = self.admit(len, token)?;
+    pub(crate) fn verify_parsed<'a>(&self, len: usize, token: &Token<'a>) -> Result<Verified<'a>, Error> {
+        let alg = self.admit(len, token)?;
         let keys = self.keys.current()?;
-        self.finish(parsed, &keys)
+        self.finish(token, alg, &keys)
     }
 
     /// Everything after parsing; refreshes the keys once if they cannot
     /// serve the token.
-    pub(crate) async fn verify_parsed_async<'a>(&self, len: usize, token: Token<'a>) -> Result<Verified<'a>, Error> {
-        let parsed = self.admit(len, token)?;
+    pub(crate) async fn verify_parsed_async<'a>(&self, len: usize, token: &Token<'a>) -> Result<Verified<'a>, Error> {
+        let alg = self.admit(len, token)?;
         // The key guard is dropped before the await below.
-        let first = self.keys.current().and_then(|keys| self.finish(parsed, &keys));
+        let first = self.keys.current().and_then(|keys| self.finish(token, alg, &keys));
         match first {
             Err(Error::KeyNotFound | Error::KeySourceUnavailable(_)) => {
                 let mut buf = [0u8; MAX_KID_BYTES];
-                let kid = token.header().kid().and_then(|k| k.unescape_into(&mut buf).ok());
-                self.keys.refresh(KeyQuery { kid, alg: parsed.alg }).await?;
+                let kid = token.header().kid().and_then(|k| k.unescaped(&mut buf).ok());
+                self.keys.refresh(KeyQuery { kid, alg }).await?;
                 let keys = self.keys.current()?;
-                self.finish(parsed, &keys)
+                self.finish(token, alg, &keys)
             }
             other => other,
         }
@@ -155,7 +146,7 @@ impl<R: KeyResolver> Verifier<R> {
 
     /// The size limit, the algorithm allow-list and `crit`/`b64`: the
     /// header checks that come before any key is touched.
-    fn admit<'a>(&self, len: usize, token: Token<'a>) -> Result<Parsed<'a>, Error> {
+    fn admit(&self, len: usize, token: &Token<'_>) -> Result<Algorithm, Error> {
         if len > self.policy.max_token_bytes {
             return Err(Error::TokenTooLarge);
         }
@@ -169,16 +160,15 @@ impl<R: KeyResolver> Verifier<R> {
         if header.crit().is_some() || header.b64().is_some() {
             return Err(Error::UnsupportedCrit);
         }
-        Ok(Parsed { token, alg })
+        Ok(alg)
     }
 
     /// Key selection, signature, then claims.
-    fn finish<'a>(&self, parsed: Parsed<'a>, keys: &KeySet) -> Result<Verified<'a>, Error> {
-        let Parsed { token, alg } = parsed;
+    fn finish<'a>(&self, token: &Token<'a>, alg: Algorithm, keys: &KeySet) -> Result<Verified<'a>, Error> {
         let header = *token.header();
         let mut kid_buf = [0u8; MAX_KID_BYTES];
         let kid = match header.kid() {
-            Some(kid) => Some(kid.unescape_into(&mut kid_buf).map_err(|_| Error::KeyNotFound)?),
+            Some(kid) => Some(kid.unescaped(&mut kid_buf).map_err(|_| Error::KeyNotFound)?),
             None => None,
         };
         let mut candidates = keys.candidates(kid, alg)?;
@@ -251,11 +241,7 @@ impl<R: KeyResolver> Verifier<R> {
 /// The header `alg` as an [`Algorithm`], comparing the unescaped value.
 fn algorithm(alg: JsonStr<'_>) -> Option<Algorithm> {
     let mut buf = [0u8; 8];
-    let name = match alg.as_str() {
-        Some(plain) => plain,
-        None => alg.unescape_into(&mut buf).ok()?,
-    };
-    Algorithm::from_name(name)
+    Algorithm::from_name(alg.unescaped(&mut buf).ok()?)
 }
 
 /// RFC 7515 4.1.9: media types compare case-insensitively, and the
@@ -270,7 +256,7 @@ fn typ_matches(typ: JsonStr<'_>, want: &str) -> bool {
         }
     }
     let mut buf = [0u8; 128];
-    let Ok(typ) = typ.unescape_into(&mut buf) else {
+    let Ok(typ) = typ.unescaped(&mut buf) else {
         return false;
     };
     bare(typ).eq_ignore_ascii_case(bare(want))
