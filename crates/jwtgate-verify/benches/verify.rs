@@ -109,6 +109,7 @@ fn bench(crit: &mut Criterion) {
         });
 
         raw_primitive(&mut group, &c);
+        parse_parts(&mut group, &c);
 
         let (key, validation) = jsonwebtoken_setup(&c);
         group.bench_function(format!("jsonwebtoken_{JSONWEBTOKEN_PROVIDER_NAME}"), |b| {
@@ -118,6 +119,31 @@ fn bench(crit: &mut Criterion) {
         #[cfg(not(feature = "aws-lc-rs"))]
         jwt_simple(&mut group, &c);
         group.finish();
+    }
+}
+
+/// What `jwtgate` spends besides the signature, measured in the same run:
+/// the strict parse on its own (split, base64url, both JSON documents,
+/// duplicate check, claim views), and for HS256, whose primitive is cheap
+/// enough for the split to matter, the base64url decoding alone, which no
+/// verifier can skip.
+fn parse_parts(group: &mut BenchmarkGroup<'_, WallTime>, c: &Case) {
+    let mut buf = [0u8; jwtgate_parse::DEFAULT_BUFFER_LEN];
+    group.bench_function("jwtgate_parse_only", |b| {
+        b.iter(|| {
+            let token = jwtgate_parse::parse(black_box(c.token.as_bytes()), &mut buf).unwrap();
+            token.claims().unwrap().exp().unwrap().floor()
+        });
+    });
+    if c.alg == Alg::HS256 {
+        group.bench_function("base64url_decode_only", |b| {
+            b.iter(|| {
+                black_box(c.token.as_str())
+                    .split('.')
+                    .map(|part| jwtgate_parse::base64url::decode(part.as_bytes(), &mut buf).unwrap().len())
+                    .sum::<usize>()
+            });
+        });
     }
 }
 
