@@ -336,7 +336,6 @@ impl<'a> Scanner<'a> {
     /// leaves the cursor after it. Returns the position of the closing
     /// quote and whether there were escapes; callers slice what they need,
     /// so a string value's text is cut out once, with its quotes.
-    #[inline]
     fn string_span(&mut self) -> Result<(usize, bool), Error> {
         self.expect(b'"')?;
         let mut escaped = false;
@@ -361,7 +360,6 @@ impl<'a> Scanner<'a> {
     /// The position of the first byte at or after `pos` that ends the fast
     /// path in a string (see [`swar::string_stop_lanes`]), eight bytes per
     /// step while eight remain.
-    #[inline]
     fn plain_run_end(&self, mut pos: usize) -> Result<usize, Error> {
         while let Some(word) = self.bytes.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
             let hits = swar::string_stop_lanes(u64::from_le_bytes(*word));
