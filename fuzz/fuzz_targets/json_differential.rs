@@ -34,9 +34,16 @@ fuzz_target!(|payload: &[u8]| {
                 same(c.iss(), "iss");
                 same(c.sub(), "sub");
                 same(c.jti(), "jti");
-                if let Some(exp) = c.exp() {
-                    let theirs = obj["exp"].as_f64().expect("exp is a number");
-                    assert!((exp.floor() as f64 - theirs.floor()).abs() <= theirs.abs() * 1e-15 + 1.0);
+                for (ours, key) in [(c.exp(), "exp"), (c.nbf(), "nbf"), (c.iat(), "iat")] {
+                    let Some(date) = ours else { continue };
+                    // Integer literals: serde_json holds them exactly, and
+                    // so must we (the digit fast path is checked here).
+                    if let Some(exact) = obj[key].as_u64().and_then(|n| i64::try_from(n).ok()) {
+                        assert_eq!((date.floor(), date.is_fractional()), (exact, false), "{key}");
+                        continue;
+                    }
+                    let theirs = obj[key].as_f64().expect("a NumericDate is a number");
+                    assert!((date.floor() as f64 - theirs.floor()).abs() <= theirs.abs() * 1e-15 + 1.0, "{key}");
                 }
                 if let Some(aud) = c.aud() {
                     let ours: Vec<String> = aud.iter().map(|s| s.to_string()).collect();
