@@ -183,14 +183,14 @@ mod tests {
 
     #[test]
     fn a_byte_outside_the_alphabet_is_caught_at_every_position() {
-        // Lengths covering the 8-character rounds, the 4-character group
-        // and both tails, in every combination.
-        for len in (2..=20).filter(|n| n % 4 != 1) {
+        // Lengths covering one and two 16-character rounds, the
+        // 4-character groups and both tails, in every combination.
+        for len in (2..=40).filter(|n| n % 4 != 1) {
             for at in 0..len {
                 for bad in [b'=', b'+', b'/', b' ', b'.', b'\n', 0x00, 0x80, 0xFF] {
-                    let mut input = [b'A'; 20];
+                    let mut input = [b'A'; 40];
                     input[at] = bad;
-                    let mut out = [0u8; 15];
+                    let mut out = [0u8; 30];
                     assert_eq!(decode(&input[..len], &mut out), Err(Error::Base64Alphabet), "len {len} at {at}");
                 }
             }
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     #[allow(clippy::cast_possible_truncation, reason = "6-bit values and bytes taken from a bit buffer")]
     fn every_length_decodes_exactly_into_its_buffer() {
-        // The 8-byte stores must neither spill past the decoded length nor
+        // The chunked stores must neither spill past the decoded length nor
         // leave a stale byte: decode into a buffer of exactly that size,
         // pre-filled with a marker.
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

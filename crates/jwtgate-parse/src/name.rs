@@ -29,7 +29,8 @@ pub(crate) const fn pack(bytes: &[u8]) -> u128 {
 /// [`pack`] for names met at run time: one copy into a 16-byte buffer
 /// read as a little-endian integer gives the same value as `pack`'s
 /// byte-by-byte shifts (byte `i` at bits `8i`, the length in byte 15),
-/// for a third of the instructions. Names at the very end of a document,
+/// for a third of the instructions. Names with fewer than sixteen bytes
+/// of the document from their start (the last names of a short header),
 /// and escaped ones, come through here.
 fn pack_runtime(bytes: &[u8]) -> u128 {
     let mut buf = [0u8; 16];
@@ -99,7 +100,7 @@ mod tests {
             }
         }
         // Escaped names pack their unescaped value.
-        let doc = r#""\u0061lg":1}"#;
+        let doc = r#""\u0061lg":"sixteen or more bytes after the name"}"#;
         let name = JsonStr::new(r"\u0061lg", true);
         assert_eq!(packed_at(doc.as_bytes(), 1, &name), pack(b"alg"));
     }

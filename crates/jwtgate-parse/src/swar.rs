@@ -1,10 +1,11 @@
 //! Word-at-a-time byte search ("SIMD within a register"), in safe Rust.
 //!
-//! The two scans that touch every byte of a token, finding the dots and
-//! finding the end of a JSON string, look at eight bytes per step. Each
-//! mask function sets the top bit of every byte lane that matches; lanes
-//! after the first match may be set spuriously (borrows propagate upward),
-//! but the lowest set bit is always exact, and that is all we read.
+//! The scans that touch most bytes of a token (finding the dots, the end
+//! of a JSON string, the end of a run of digits) look at eight bytes per
+//! step, and NumericDates convert eight digits per step. Each mask
+//! function sets the top bit of every byte lane that matches; lanes after
+//! the first match may be set spuriously (borrows and carries propagate
+//! upward), but the lowest set bit is always exact, and that is all we read.
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

@@ -93,7 +93,9 @@ impl VerifyingKey {
         Self { kid: None, alg: None, material }
     }
 
-    /// Sets the key ID that tokens name in their `kid` header.
+    /// Sets the key ID that tokens name in their `kid` header. A kid
+    /// longer than [`MAX_KID_BYTES`](crate::MAX_KID_BYTES) is kept but can
+    /// never be selected: tokens naming one are refused before lookup.
     #[must_use]
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into().into_boxed_str());

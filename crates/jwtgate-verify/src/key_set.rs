@@ -14,10 +14,11 @@ use crate::key::VerifyingKey;
 /// with a kid-less token to three signature checks.
 pub const MAX_CANDIDATE_KEYS: usize = 3;
 
-/// The longest `kid` (in bytes, unescaped) a token can name: lookups
-/// unescape the token's kid into a fixed stack buffer of this size, so a
-/// key whose kid is longer could never be selected and is refused when
-/// loaded from a JWK.
+/// The longest `kid` (in bytes, unescaped) a token can name. A token with
+/// a longer one is refused as `key_not_found` before any lookup or
+/// refresh, however it is spelled (escaped kids are unescaped into a stack
+/// buffer of this size), so a key whose kid is longer could never be
+/// selected: it is refused when loaded from a JWK.
 pub const MAX_KID_BYTES: usize = 256;
 
 /// Where a key set came from: remote sets never yield symmetric keys.

@@ -135,7 +135,7 @@ impl<R: KeyResolver> Verifier<R> {
         match first {
             Err(Error::KeyNotFound | Error::KeySourceUnavailable(_)) => {
                 let mut buf = [0u8; MAX_KID_BYTES];
-                let kid = token.header().kid().and_then(|k| k.unescaped(&mut buf).ok());
+                let kid = token.header().kid().and_then(|k| lookup_kid(k, &mut buf));
                 self.keys.refresh(KeyQuery { kid, alg }).await?;
                 let keys = self.keys.current()?;
                 self.finish(token, alg, &keys)
@@ -168,7 +168,7 @@ impl<R: KeyResolver> Verifier<R> {
         let header = *token.header();
         let mut kid_buf = [0u8; MAX_KID_BYTES];
         let kid = match header.kid() {
-            Some(kid) => Some(kid.unescaped(&mut kid_buf).map_err(|_| Error::KeyNotFound)?),
+            Some(kid) => Some(lookup_kid(kid, &mut kid_buf).ok_or(Error::KeyNotFound)?),
             None => None,
         };
         let mut candidates = keys.candidates(kid, alg)?;
@@ -238,6 +238,14 @@ impl<R: KeyResolver> Verifier<R> {
     }
 }
 
+/// The token's `kid` as key sets store kids: unescaped, and at most
+/// [`MAX_KID_BYTES`] long, whether or not the token spelled it with
+/// escapes (a longer one names no key, so every spelling of it is refused
+/// alike, before any lookup or refresh).
+fn lookup_kid<'b>(kid: JsonStr<'b>, buf: &'b mut [u8; MAX_KID_BYTES]) -> Option<&'b str> {
+    kid.unescaped(buf).ok().filter(|kid| kid.len() <= MAX_KID_BYTES)
+}
+
 /// The header `alg` as an [`Algorithm`], comparing the unescaped value.
 fn algorithm(alg: JsonStr<'_>) -> Option<Algorithm> {
     let mut buf = [0u8; 8];
@@ -255,8 +263,10 @@ fn typ_matches(typ: JsonStr<'_>, want: &str) -> bool {
             _ => s,
         }
     }
+    // A media type name is at most 127 bytes (RFC 6838 4.2); longer values
+    // fail whether or not they are spelled with escapes.
     let mut buf = [0u8; 128];
-    let Ok(typ) = typ.unescaped(&mut buf) else {
+    let Some(typ) = typ.unescaped(&mut buf).ok().filter(|typ| typ.len() <= 128) else {
         return false;
     };
     bare(typ).eq_ignore_ascii_case(bare(want))

@@ -199,6 +199,25 @@ fn a_kid_no_token_could_name_is_refused_at_load() {
     assert!(VerifyingKey::from_jwk_value(jwk).is_err());
 }
 
+#[test]
+fn a_kid_longer_than_any_key_can_have_is_refused_however_spelled() {
+    let issuer = Issuer::new(Alg::ES256);
+    let payload = format!(r#"{{"iss":"{}","aud":"{}","exp":{}}}"#, common::ISS, common::AUD, common::NOW + 60);
+    let max = jwtgate_verify::MAX_KID_BYTES;
+    for (len, want) in [(max, Ok(())), (max + 1, Err("key_not_found"))] {
+        let kid = "k".repeat(len);
+        // `with_kid` takes any length, so a key with the long kid exists.
+        let key = VerifyingKey::from_jwk_str(&issuer.jwk_public()).unwrap().with_kid(kid.clone());
+        let v = builder(Algorithm::ES256).build(KeySet::new([key])).unwrap();
+        let escaped = format!("\\u006b{}", &kid[1..]);
+        for spelled in [&kid, &escaped] {
+            let header = format!(r#"{{"alg":"ES256","kid":"{spelled}"}}"#);
+            let token = xtask::mint::sign_raw(&issuer.written.private_jwk, &header, &payload).unwrap();
+            assert_eq!(outcome(&v, &token), want, "kid of {len} bytes, escaped: {}", spelled.starts_with('\\'));
+        }
+    }
+}
+
 /// RSA public exponents: 1 and even exponents make no signature scheme
 /// (e = 1 "verifies" anything equal to its padded digest); both backends
 /// must refuse them and agree on the rest.
