@@ -60,6 +60,8 @@ impl<'a> Claims<'a> {
         })
     }
 
+    // Once per member of every token: inlined into the scan (~1% of a parse).
+    #[inline(always)]
     fn set(&mut self, name: u128, value: RawValue<'a>) -> Result<(), Error> {
         const ISS: u128 = pack(b"iss");
         const SUB: u128 = pack(b"sub");

@@ -55,6 +55,8 @@ pub(crate) fn packed(name: &JsonStr<'_>) -> u128 {
 /// of the document are there to read, a plain short name is one masked
 /// load, with no copy of a variable length (which compiles to a `memcpy`
 /// call per member).
+// Once per member name: inlined (~1% of a parse).
+#[inline(always)]
 pub(crate) fn packed_at(doc: &[u8], at: usize, name: &JsonStr<'_>) -> u128 {
     let len = name.raw().len();
     let word = doc.get(at..).and_then(|rest| rest.first_chunk::<16>());

@@ -42,13 +42,21 @@ impl NumericDate {
     ///
     /// [`Error::NumericDateRange`] if the value does not fit in `i64`
     /// seconds, [`Error::InvalidNumber`] if `text` is not an RFC 8259 number.
+    #[inline]
     pub(crate) fn from_json_number(text: &str) -> Result<Self, Error> {
         // Fast path: a plain non-negative integer, which is what issuers
         // send; eight digits per step, validated and accumulated together
         // (18 digits cannot overflow i64).
-        if let Some(floor) = swar::decimal(text.as_bytes()).and_then(|n| i64::try_from(n).ok()) {
-            return Ok(Self { floor, fractional: false });
+        match swar::decimal(text.as_bytes()).and_then(|n| i64::try_from(n).ok()) {
+            Some(floor) => Ok(Self { floor, fractional: false }),
+            None => Self::from_general_number(text),
         }
+    }
+
+    /// Any other number: sign, fraction, exponent, and long digit runs.
+    /// Kept out of line so the fast path above stays small enough to inline.
+    #[inline(never)]
+    fn from_general_number(text: &str) -> Result<Self, Error> {
         let (negative, unsigned) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text),
