@@ -80,6 +80,21 @@ pub(crate) fn decimal(bytes: &[u8]) -> Option<u64> {
     Some(n)
 }
 
+/// Index of the last byte equal to `byte`. A backward search needs every
+/// lane exact (a spurious lane above the real match would be found first),
+/// so lanes are tested with [`nonzero_lanes`], which never carries.
+pub(crate) fn rposition_eq(bytes: &[u8], byte: u8) -> Option<usize> {
+    let (head, words) = bytes.as_rchunks::<8>();
+    for (i, word) in words.iter().enumerate().rev() {
+        let hits = HIGHS & !nonzero_lanes(u64::from_le_bytes(*word) ^ (ONES * byte as u64));
+        if hits != 0 {
+            // Little-endian: the highest set lane is the last byte in memory.
+            return Some(head.len() + i * 8 + 7 - (hits.leading_zeros() / 8) as usize);
+        }
+    }
+    head.iter().rposition(|&b| b == byte)
+}
+
 /// Index of the first byte for which `lanes` (on whole words) or
 /// `scalar` (on the tail) matches.
 pub(crate) fn position(bytes: &[u8], lanes: impl Fn(u64) -> u64, scalar: impl Fn(u8) -> bool) -> Option<usize> {
@@ -151,6 +166,16 @@ mod tests {
                     assert_eq!(position(&bytes, string_stop_lanes, stops), want, "len {len} at {at} byte {special}");
                     let want = bytes.iter().position(|&b| b == b'.');
                     assert_eq!(position(&bytes, |w| eq_lanes(w, b'.'), |b| b == b'.'), want);
+                    // Backward, with a second match earlier and bytes one
+                    // above and below the target around it.
+                    let mut twice = bytes.clone();
+                    twice[at / 2] = b'.';
+                    for probe in [&bytes, &twice] {
+                        let want = probe.iter().rposition(|&b| b == b'.');
+                        assert_eq!(rposition_eq(probe, b'.'), want, "{probe:?}");
+                        let want = probe.iter().rposition(|&b| b == b'/');
+                        assert_eq!(rposition_eq(probe, b'/'), want, "{probe:?}");
+                    }
                 }
             }
         }

@@ -24,13 +24,27 @@ impl<'a> Token<'a> {
             return Err(Error::TokenTooLarge);
         }
         let (header_b64, rest) = split_dot(token).ok_or(Error::TooFewParts)?;
-        let (payload_b64, signature_b64) = split_dot(rest).ok_or(Error::TooFewParts)?;
-        if signature_b64.contains(&b'.') {
+        // The signature is split off at the last dot, scanning backward
+        // over it alone, not forward over the much longer payload. A token
+        // with more than two dots then has them in `payload_b64`, which
+        // cannot decode: so on success there were exactly two, and on
+        // failure the dot count, which the rules check first, decides.
+        let last = swar::rposition_eq(rest, b'.').ok_or(Error::TooFewParts)?;
+        let (payload_b64, signature_b64) =
+            (rest.get(..last).unwrap_or_default(), rest.get(last + 1..).unwrap_or_default());
+        Self::from_parts(token, [header_b64, payload_b64, signature_b64], buf, limits).map_err(|e| {
             // JWE compact serialization has exactly five parts (RFC 7516
             // section 7.1); say so, rather than a generic "too many".
-            let dots = signature_b64.iter().filter(|&&b| b == b'.').count();
-            return Err(if dots == 2 { Error::Encrypted } else { Error::TooManyParts });
-        }
+            match payload_b64.iter().filter(|&&b| b == b'.').count() {
+                0 => e,
+                2 => Error::Encrypted,
+                _ => Error::TooManyParts,
+            }
+        })
+    }
+
+    fn from_parts(token: &'a [u8], parts: [&[u8]; 3], buf: &'a mut [u8], limits: &Limits) -> Result<Self, Error> {
+        let [header_b64, payload_b64, signature_b64] = parts;
         if header_b64.is_empty() {
             return Err(Error::EmptyHeader);
         }

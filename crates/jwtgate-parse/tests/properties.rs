@@ -111,6 +111,23 @@ proptest! {
         let _ = parse(s.as_bytes(), &mut buf);
     }
 
+    /// The number of dots decides before anything else about a token, even
+    /// though the parser finds the signature by searching backward.
+    #[test]
+    fn the_dot_count_is_judged_first(
+        parts in prop::collection::vec("[A-Za-z0-9_=-]{0,12}|eyJhbGciOiJIUzI1NiJ9|eyJleHAiOjF9|c2ln", 1..8),
+    ) {
+        let token = parts.join(".");
+        let mut buf = [0u8; DEFAULT_BUFFER_LEN];
+        let got = parse(token.as_bytes(), &mut buf).map(|_| ());
+        match parts.len() - 1 {
+            0 | 1 => prop_assert_eq!(got, Err(Error::TooFewParts)),
+            2 => prop_assert!(!matches!(got, Err(Error::TooFewParts | Error::TooManyParts | Error::Encrypted))),
+            4 => prop_assert_eq!(got, Err(Error::Encrypted)),
+            _ => prop_assert_eq!(got, Err(Error::TooManyParts)),
+        }
+    }
+
     #[test]
     fn any_payload_bytes_never_panic(payload in prop::collection::vec(any::<u8>(), 0..400)) {
         let _ = parse_payload(&payload);
