@@ -1,19 +1,21 @@
 //! `cargo bench -p jwtgate-verify --bench ratio` (add `--features
 //! aws-lc-rs` for that backend): jwtgate's verification against the bare
-//! signature primitive of the same backend, as a ratio.
+//! signature primitive of the same backend and against the peers, as
+//! ratios.
 //!
 //! The `verify` bench measures each row minutes apart, and on a shared VM
 //! the machine's speed drifts by more than the few percent the targets are
-//! about. Here the two alternate in short batches (the order flips every
-//! round), so drift hits both alike, and the median of the per-round ratios
-//! is the figure to compare with a target.
+//! about. Here the contenders take turns in short batches (about 10 ms
+//! each, the order rotating every round), so drift hits all of them alike,
+//! and the median of the per-round ratios is the figure to compare with a
+//! target.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "bench code")]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use common::{case, jwtgate, raw_primitive};
+use common::{Check, case, install_jsonwebtoken_provider, jwtgate, peers, raw_primitive};
 use jwtgate_verify::Scratch;
 use xtask::alg::Alg;
 
@@ -27,54 +29,55 @@ const BACKEND: &str = "rustcrypto";
 #[cfg(feature = "aws-lc-rs")]
 const BACKEND: &str = "aws-lc-rs";
 
+/// One verification, repeated `calls` times per batch.
+struct Contender<'a> {
+    name: &'static str,
+    run: Check<'a>,
+    calls: u64,
+    per_call_ns: Vec<f64>,
+}
+
 fn main() {
     // `cargo test --benches` runs bench binaries without `--bench`: then
-    // only check that every closure works.
+    // only check that every contender works once.
     let measure = std::env::args().any(|a| a == "--bench");
+    install_jsonwebtoken_provider();
     let dir = tempfile::tempdir().unwrap();
-    if measure {
-        println!("backend {BACKEND}, {ROUNDS} rounds of ~{} ms batches each", BATCH.as_millis());
-        println!("| alg | jwtgate | bare primitive | ratio, median | ratio, 10th-90th percentile |");
-        println!("| --- | --- | --- | --- | --- |");
-    }
     for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA] {
         let c = case(alg, dir.path());
         let verifier = jwtgate(&c);
         let mut scratch = Scratch::new();
-        let mut ours = || {
+        let ours: Check<'_> = Box::new(|| {
             verifier.verify(black_box(&c.token), &mut scratch).map(|v| v.alg()).unwrap();
-        };
-        let mut raw = raw_primitive(&c);
+        });
+        let mut contenders: Vec<Contender<'_>> = [("jwtgate", ours), ("bare primitive", raw_primitive(&c))]
+            .into_iter()
+            .chain(peers(&c))
+            .map(|(name, run)| Contender { name, run, calls: 1, per_call_ns: Vec::with_capacity(ROUNDS) })
+            .collect();
         if !measure {
-            ours();
-            raw();
+            contenders.iter_mut().for_each(|k| (k.run)());
             continue;
         }
-        let n = batch_len(&mut raw);
-        for _ in 0..3 {
-            per_call_ns(&mut ours, n);
-            per_call_ns(&mut raw, n);
+        for k in &mut contenders {
+            k.calls = batch_len(&mut k.run);
+            for _ in 0..3 {
+                per_call_ns(&mut k.run, k.calls);
+            }
         }
-        let mut rounds = Vec::with_capacity(ROUNDS);
         for round in 0..ROUNDS {
-            let (a, b) = if round % 2 == 0 {
-                let a = per_call_ns(&mut ours, n);
-                (a, per_call_ns(&mut raw, n))
-            } else {
-                let b = per_call_ns(&mut raw, n);
-                (per_call_ns(&mut ours, n), b)
-            };
-            rounds.push((a, b, a / b));
+            let n = contenders.len();
+            for i in 0..n {
+                let k = &mut contenders[(round + i) % n];
+                let t = per_call_ns(&mut k.run, k.calls);
+                k.per_call_ns.push(t);
+            }
         }
-        let ours_ns = percentile(rounds.iter().map(|r| r.0).collect(), 50);
-        let raw_ns = percentile(rounds.iter().map(|r| r.1).collect(), 50);
-        let ratios: Vec<f64> = rounds.iter().map(|r| r.2).collect();
-        let (p10, p50, p90) = (percentile(ratios.clone(), 10), percentile(ratios.clone(), 50), percentile(ratios, 90));
-        println!("| {} | {} | {} | {p50:.3}x | {p10:.3}x - {p90:.3}x |", alg.name(), time(ours_ns), time(raw_ns));
+        report(alg, &contenders);
     }
 }
 
-/// Calls per batch so that a batch of the primitive lasts about [`BATCH`].
+/// Calls per batch so that a batch lasts about [`BATCH`].
 fn batch_len(f: &mut dyn FnMut()) -> u64 {
     let start = Instant::now();
     let mut calls = 0u64;
@@ -85,17 +88,42 @@ fn batch_len(f: &mut dyn FnMut()) -> u64 {
     calls.max(1)
 }
 
-fn per_call_ns(f: &mut dyn FnMut(), n: u64) -> f64 {
+fn per_call_ns(f: &mut dyn FnMut(), calls: u64) -> f64 {
     let start = Instant::now();
-    for _ in 0..n {
+    for _ in 0..calls {
         f();
     }
-    start.elapsed().as_secs_f64() * 1e9 / n as f64
+    start.elapsed().as_secs_f64() * 1e9 / calls as f64
 }
 
-fn percentile(mut values: Vec<f64>, pct: usize) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[(values.len() - 1) * pct / 100]
+/// Per contender: the median time per call, and the median and 10th-90th
+/// percentile of its per-round ratio to jwtgate's time in the same round;
+/// then the target's own figure, jwtgate over the bare primitive.
+fn report(alg: Alg, contenders: &[Contender<'_>]) {
+    println!("\n{} on {BACKEND}, {ROUNDS} rounds of ~{} ms batches", alg.name(), BATCH.as_millis());
+    println!("| contender | median per call | ÷ jwtgate, median | ÷ jwtgate, 10th-90th percentile |");
+    println!("| --- | --- | --- | --- |");
+    let ours = &contenders[0].per_call_ns;
+    for k in contenders {
+        let (p10, p50, p90) = spread(&per_round(&k.per_call_ns, ours));
+        println!("| {} | {} | {p50:.3} | {p10:.3} - {p90:.3} |", k.name, time(percentile(&k.per_call_ns, 50)));
+    }
+    let (p10, p50, p90) = spread(&per_round(ours, &contenders[1].per_call_ns));
+    println!("jwtgate ÷ bare primitive: {p50:.3}x (10th-90th percentile {p10:.3} - {p90:.3})");
+}
+
+fn per_round(numerator: &[f64], denominator: &[f64]) -> Vec<f64> {
+    numerator.iter().zip(denominator).map(|(n, d)| n / d).collect()
+}
+
+fn spread(values: &[f64]) -> (f64, f64, f64) {
+    (percentile(values, 10), percentile(values, 50), percentile(values, 90))
+}
+
+fn percentile(values: &[f64], pct: usize) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[(sorted.len() - 1) * pct / 100]
 }
 
 fn time(ns: f64) -> String {

@@ -14,9 +14,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{AUD, Case, ISS, case, jwtgate, raw_primitive};
+use common::{Case, case, install_jsonwebtoken_provider, jwtgate, peers, raw_primitive};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use jwtgate_verify::Scratch;
@@ -24,34 +22,8 @@ use xtask::alg::Alg;
 
 mod common;
 
-fn jsonwebtoken_setup(c: &Case) -> (jsonwebtoken::DecodingKey, jsonwebtoken::Validation) {
-    let key = match c.alg {
-        Alg::HS256 => jsonwebtoken::DecodingKey::from_secret(
-            &URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap(),
-        ),
-        Alg::RS256 => jsonwebtoken::DecodingKey::from_rsa_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
-        Alg::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
-        _ => jsonwebtoken::DecodingKey::from_ed_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
-    };
-    let mut validation = jsonwebtoken::Validation::new(c.alg.name().parse().unwrap());
-    validation.set_issuer(&[ISS]);
-    validation.set_audience(&[AUD]);
-    (key, validation)
-}
-
-#[cfg(not(feature = "aws-lc-rs"))]
-const JSONWEBTOKEN_PROVIDER_NAME: &str = "rust_crypto";
-#[cfg(feature = "aws-lc-rs")]
-const JSONWEBTOKEN_PROVIDER_NAME: &str = "aws_lc_rs";
-
 fn bench(crit: &mut Criterion) {
-    // jsonwebtoken is built with both providers; use the one that matches
-    // jwtgate's backend in this run.
-    #[cfg(not(feature = "aws-lc-rs"))]
-    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
-    #[cfg(feature = "aws-lc-rs")]
-    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-    provider.install_default().unwrap();
+    install_jsonwebtoken_provider();
     let dir = tempfile::tempdir().unwrap();
     for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA] {
         let c = case(alg, dir.path());
@@ -67,13 +39,9 @@ fn bench(crit: &mut Criterion) {
         group.bench_function("raw_primitive", |b| b.iter(&mut raw));
         parse_parts(&mut group, &c);
 
-        let (key, validation) = jsonwebtoken_setup(&c);
-        group.bench_function(format!("jsonwebtoken_{JSONWEBTOKEN_PROVIDER_NAME}"), |b| {
-            b.iter(|| jsonwebtoken::decode::<serde_json::Value>(black_box(&c.token), &key, &validation).unwrap());
-        });
-
-        #[cfg(not(feature = "aws-lc-rs"))]
-        jwt_simple(&mut group, &c);
+        for (name, mut peer) in peers(&c) {
+            group.bench_function(name, |b| b.iter(&mut peer));
+        }
         group.finish();
     }
 }
@@ -100,42 +68,6 @@ fn parse_parts(group: &mut BenchmarkGroup<'_, WallTime>, c: &Case) {
                     .sum::<usize>()
             });
         });
-    }
-}
-
-/// jwt-simple (`pure-rust`) doing the same verification; only next to the
-/// rustcrypto backend, the one it is comparable with.
-#[cfg(not(feature = "aws-lc-rs"))]
-fn jwt_simple(group: &mut BenchmarkGroup<'_, WallTime>, c: &Case) {
-    use std::collections::HashSet;
-
-    use jwt_simple::prelude::{
-        ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _, HS256Key, MACLike as _,
-        NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _, VerificationOptions,
-    };
-
-    let options = VerificationOptions {
-        allowed_issuers: Some(HashSet::from([ISS.to_owned()])),
-        allowed_audiences: Some(HashSet::from([AUD.to_owned()])),
-        ..VerificationOptions::default()
-    };
-    // The same call on four key types that share no trait for it.
-    macro_rules! bench_with {
-        ($key:expr) => {{
-            let key = $key;
-            group.bench_function("jwt_simple_pure_rust", |b| {
-                b.iter(|| key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap());
-            });
-        }};
-    }
-    let pem = || c.public_pem.as_ref().unwrap();
-    match c.alg {
-        Alg::HS256 => {
-            bench_with!(HS256Key::from_bytes(&URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap()));
-        }
-        Alg::RS256 => bench_with!(RS256PublicKey::from_pem(pem()).unwrap()),
-        Alg::ES256 => bench_with!(ES256PublicKey::from_pem(pem()).unwrap()),
-        _ => bench_with!(Ed25519PublicKey::from_pem(pem()).unwrap()),
     }
 }
 

@@ -12,6 +12,9 @@ use jwtgate_verify::{KeyOrigin, KeySet, Verifier};
 use xtask::alg::Alg;
 use xtask::{keygen, mint};
 
+/// One complete verification (or signature check) of the case's token.
+pub(crate) type Check<'a> = Box<dyn FnMut() + 'a>;
+
 pub(crate) const ISS: &str = "https://auth.example.com/realms/prod";
 pub(crate) const AUD: &str = "orders-api";
 
@@ -59,10 +62,90 @@ pub(crate) fn jwtgate(c: &Case) -> Verifier {
     Verifier::builder().issuer(ISS).audience(AUD).algorithms([c.alg]).build(keys).unwrap()
 }
 
+/// jsonwebtoken is built with both providers; installs the one that
+/// matches jwtgate's backend in this build. Once per process.
+pub(crate) fn install_jsonwebtoken_provider() {
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    provider.install_default().unwrap();
+}
+
+/// The peers doing the same verification (signature, `iss`, `aud`, `exp`)
+/// with their keys built once, on the backend comparable with jwtgate's:
+/// jsonwebtoken on the matching provider, and with rustcrypto also
+/// jwt-simple `pure-rust` (it has no aws-lc backend).
+pub(crate) fn peers(c: &Case) -> Vec<(&'static str, Check<'_>)> {
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let jsonwebtoken_name = "jsonwebtoken_rust_crypto";
+    #[cfg(feature = "aws-lc-rs")]
+    let jsonwebtoken_name = "jsonwebtoken_aws_lc_rs";
+    let (key, validation) = jsonwebtoken_setup(c);
+    let jsonwebtoken: Check<'_> = Box::new(move || {
+        jsonwebtoken::decode::<serde_json::Value>(black_box(&c.token), &key, &validation).unwrap();
+    });
+    #[allow(unused_mut, reason = "only the rustcrypto build adds a second peer")]
+    let mut peers = vec![(jsonwebtoken_name, jsonwebtoken)];
+    #[cfg(not(feature = "aws-lc-rs"))]
+    peers.push(("jwt_simple_pure_rust", jwt_simple(c)));
+    peers
+}
+
+fn jsonwebtoken_setup(c: &Case) -> (jsonwebtoken::DecodingKey, jsonwebtoken::Validation) {
+    let key = match c.alg {
+        Alg::HS256 => jsonwebtoken::DecodingKey::from_secret(
+            &URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap(),
+        ),
+        Alg::RS256 => jsonwebtoken::DecodingKey::from_rsa_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
+        Alg::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
+        _ => jsonwebtoken::DecodingKey::from_ed_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
+    };
+    let mut validation = jsonwebtoken::Validation::new(c.alg.name().parse().unwrap());
+    validation.set_issuer(&[ISS]);
+    validation.set_audience(&[AUD]);
+    (key, validation)
+}
+
+/// jwt-simple (`pure-rust`) doing the same verification.
+#[cfg(not(feature = "aws-lc-rs"))]
+fn jwt_simple(c: &Case) -> Check<'_> {
+    use std::collections::HashSet;
+
+    use jwt_simple::prelude::{
+        ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _, HS256Key, MACLike as _,
+        NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _, VerificationOptions,
+    };
+
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from([ISS.to_owned()])),
+        allowed_audiences: Some(HashSet::from([AUD.to_owned()])),
+        ..VerificationOptions::default()
+    };
+    // The same call on four key types that share no trait for it.
+    macro_rules! verify_with {
+        ($key:expr) => {{
+            let key = $key;
+            Box::new(move || {
+                key.verify_token::<NoCustomClaims>(black_box(&c.token), Some(options.clone())).unwrap();
+            })
+        }};
+    }
+    let pem = || c.public_pem.as_ref().unwrap();
+    match c.alg {
+        Alg::HS256 => {
+            verify_with!(HS256Key::from_bytes(&URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap()))
+        }
+        Alg::RS256 => verify_with!(RS256PublicKey::from_pem(pem()).unwrap()),
+        Alg::ES256 => verify_with!(ES256PublicKey::from_pem(pem()).unwrap()),
+        _ => verify_with!(Ed25519PublicKey::from_pem(pem()).unwrap()),
+    }
+}
+
 /// The signature check alone, on the backend's own API: HMAC, or the
 /// signature over the signing input, nothing else.
 #[cfg(not(feature = "aws-lc-rs"))]
-pub(crate) fn raw_primitive(c: &Case) -> Box<dyn FnMut()> {
+pub(crate) fn raw_primitive(c: &Case) -> Check<'static> {
     let (input, sig) = c.token.rsplit_once('.').unwrap();
     let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
     let input = input.as_bytes().to_vec();
@@ -107,7 +190,7 @@ pub(crate) fn raw_primitive(c: &Case) -> Box<dyn FnMut()> {
 /// The signature check alone on aws-lc-rs, its key parsed once (the most
 /// favourable use of its API).
 #[cfg(feature = "aws-lc-rs")]
-pub(crate) fn raw_primitive(c: &Case) -> Box<dyn FnMut()> {
+pub(crate) fn raw_primitive(c: &Case) -> Check<'static> {
     use aws_lc_rs::hmac;
     use aws_lc_rs::signature::{self, ParsedPublicKey};
 
