@@ -21,7 +21,7 @@ use xtask::alg::Alg;
 
 mod common;
 
-const ROUNDS: usize = 101;
+const ROUNDS: usize = 301;
 const BATCH: Duration = Duration::from_millis(10);
 
 #[cfg(not(feature = "aws-lc-rs"))]
