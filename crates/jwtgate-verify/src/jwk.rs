@@ -2,6 +2,7 @@
 
 use jose_jwk::jose_jwa::{Algorithm as JwaAlgorithm, Signing};
 use jose_jwk::{Class, EcCurves, Jwk, Key, OkpCurves, Operations};
+use serde::Deserialize as _;
 
 use crate::algorithm::Algorithm;
 use crate::error::KeyError;
@@ -29,7 +30,7 @@ impl VerifyingKey {
     /// As [`VerifyingKey::from_jwk_str`].
     pub fn from_jwk_value(value: serde_json::Value) -> Result<Self, KeyError> {
         supported_alg_name(&value)?;
-        let jwk: Jwk = serde_json::from_value(value).map_err(|e| KeyError::InvalidJwk(e.to_string()))?;
+        let jwk = Jwk::deserialize(&value).map_err(|e| invalid_jwk(&value, &e))?;
         Self::from_jose(&jwk)
     }
 
@@ -93,6 +94,24 @@ fn supported_alg_name(jwk: &serde_json::Value) -> Result<(), KeyError> {
             Err(KeyError::UnsupportedAlg(name.chars().take(32).collect()))
         }
         _ => Ok(()),
+    }
+}
+
+/// jose-jwk reports bad base64 as "invalid base64" without naming the
+/// member; name it, so whoever maintains the key set knows which field to
+/// fix (the usual culprit is an `x5t` written in the standard alphabet).
+fn invalid_jwk(jwk: &serde_json::Value, error: &serde_json::Error) -> KeyError {
+    const BASE64URL_MEMBERS: [&str; 7] = ["k", "n", "e", "x", "y", "x5t", "x5t#S256"];
+    let not_base64url = |text: &str| {
+        let mut out = vec![0u8; jwtgate_parse::base64url::decoded_len(text.len()).unwrap_or(0)];
+        jwtgate_parse::base64url::decode(text.as_bytes(), &mut out).is_err()
+    };
+    let bad = BASE64URL_MEMBERS
+        .into_iter()
+        .find(|name| jwk.get(name).and_then(serde_json::Value::as_str).is_some_and(not_base64url));
+    match bad {
+        Some(name) => KeyError::InvalidJwk(format!("{error} (member \"{name}\" is not canonical base64url)")),
+        None => KeyError::InvalidJwk(error.to_string()),
     }
 }
 

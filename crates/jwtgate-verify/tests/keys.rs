@@ -200,6 +200,20 @@ fn a_kid_no_token_could_name_is_refused_at_load() {
 }
 
 #[test]
+fn a_bad_base64_member_is_named() {
+    let issuer = Issuer::new(Alg::ES256);
+    let mut jwk: serde_json::Value = serde_json::from_str(&issuer.jwk_public()).unwrap();
+    // A SHA-1 thumbprint in the standard alphabet, a common slip.
+    jwk["x5t"] = "q+/S3PLsKq2TRoTfIWZQsw4yW1k".into();
+    match VerifyingKey::from_jwk_value(jwk.clone()) {
+        Err(KeyError::InvalidJwk(message)) => assert!(message.contains("member \"x5t\""), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    jwk["x5t"] = "q-_S3PLsKq2TRoTfIWZQsw4yW1k".into();
+    assert!(VerifyingKey::from_jwk_value(jwk).is_ok());
+}
+
+#[test]
 fn a_kid_longer_than_any_key_can_have_is_refused_however_spelled() {
     let issuer = Issuer::new(Alg::ES256);
     let payload = format!(r#"{{"iss":"{}","aud":"{}","exp":{}}}"#, common::ISS, common::AUD, common::NOW + 60);
