@@ -86,7 +86,10 @@ impl<R: KeyResolver> Verifier<R> {
         refreshable: bool,
     ) -> Result<Verified<'a>, Error> {
         let parsed = self.parse(token, scratch);
-        let outcome = parsed.as_ref().map_err(Clone::clone).and_then(|t| self.verify_parsed(token.len(), t));
+        let outcome = match &parsed {
+            Ok(t) => self.verify_parsed(token.len(), t),
+            Err(e) => Err(e.clone()),
+        };
         observe::decision(&outcome, parsed.as_ref().ok().map(Token::header), token.len(), refreshable);
         outcome
     }
@@ -135,7 +138,7 @@ impl<R: KeyResolver> Verifier<R> {
         match first {
             Err(Error::KeyNotFound | Error::KeySourceUnavailable(_)) => {
                 let mut buf = [0u8; MAX_KID_BYTES];
-                let kid = token.header().kid().and_then(|k| lookup_kid(k, &mut buf));
+                let kid = token.header().kid().and_then(|k| unescaped_within(k, &mut buf));
                 self.keys.refresh(KeyQuery { kid, alg }).await?;
                 let keys = self.keys.current()?;
                 self.finish(token, alg, &keys)
@@ -168,7 +171,7 @@ impl<R: KeyResolver> Verifier<R> {
         let header = *token.header();
         let mut kid_buf = [0u8; MAX_KID_BYTES];
         let kid = match header.kid() {
-            Some(kid) => Some(lookup_kid(kid, &mut kid_buf).ok_or(Error::KeyNotFound)?),
+            Some(kid) => Some(unescaped_within(kid, &mut kid_buf).ok_or(Error::KeyNotFound)?),
             None => None,
         };
         let mut candidates = keys.candidates(kid, alg)?;
@@ -238,18 +241,22 @@ impl<R: KeyResolver> Verifier<R> {
     }
 }
 
-/// The token's `kid` as key sets store kids: unescaped, and at most
-/// [`MAX_KID_BYTES`] long, whether or not the token spelled it with
-/// escapes (a longer one names no key, so every spelling of it is refused
-/// alike, before any lookup or refresh).
-fn lookup_kid<'b>(kid: JsonStr<'b>, buf: &'b mut [u8; MAX_KID_BYTES]) -> Option<&'b str> {
-    kid.unescaped(buf).ok().filter(|kid| kid.len() <= MAX_KID_BYTES)
+/// A header value unescaped, if it fits `buf`, whether or not the token
+/// spelled it with escapes: [`JsonStr::unescaped`] bounds only escaped
+/// values by the buffer, and an outcome that depended on the spelling
+/// would let two encodings of one header be judged differently. The `kid`
+/// buffer is [`MAX_KID_BYTES`] (a longer kid names no key, refused before
+/// any lookup or refresh), `typ`'s 128 bytes (a media type name is at most
+/// 127, RFC 6838 4.2), `alg`'s 8.
+fn unescaped_within<'b>(value: JsonStr<'b>, buf: &'b mut [u8]) -> Option<&'b str> {
+    let max = buf.len();
+    value.unescaped(buf).ok().filter(|text| text.len() <= max)
 }
 
 /// The header `alg` as an [`Algorithm`], comparing the unescaped value.
 fn algorithm(alg: JsonStr<'_>) -> Option<Algorithm> {
     let mut buf = [0u8; 8];
-    Algorithm::from_name(alg.unescaped(&mut buf).ok()?)
+    Algorithm::from_name(unescaped_within(alg, &mut buf)?)
 }
 
 /// RFC 7515 4.1.9: media types compare case-insensitively, and the
@@ -263,10 +270,8 @@ fn typ_matches(typ: JsonStr<'_>, want: &str) -> bool {
             _ => s,
         }
     }
-    // A media type name is at most 127 bytes (RFC 6838 4.2); longer values
-    // fail whether or not they are spelled with escapes.
     let mut buf = [0u8; 128];
-    let Some(typ) = typ.unescaped(&mut buf).ok().filter(|typ| typ.len() <= 128) else {
+    let Some(typ) = unescaped_within(typ, &mut buf) else {
         return false;
     };
     bare(typ).eq_ignore_ascii_case(bare(want))
