@@ -121,7 +121,7 @@ async fn fetch(config: JwksConfig, what: &str, allow_insecure_http: bool) -> Res
         config = config.danger_allow_insecure_http();
     }
     let source = config.build().map_err(|e| match e {
-        jwtgate_jwks::ConfigError::InsecureUrl => Failure::Config(format!(
+        jwtgate_jwks::ConfigError::InsecureUrl(_) => Failure::Config(format!(
             "{what}: plain http is accepted for loopback hosts only (use https, or --allow-insecure-http if you \
              must)"
         )),

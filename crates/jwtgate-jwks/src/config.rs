@@ -95,9 +95,11 @@ impl JwksConfig {
         self
     }
 
-    /// At most one fetch for an unknown `kid` per window (default 30 s):
-    /// a flood of tokens with random kids costs the identity provider one
-    /// request per window, and requests inside it fail fast.
+    /// At most one fetch for an unknown `kid` per window (default 30 s, at
+    /// most 24 h): a flood of tokens with random kids costs the identity
+    /// provider one request per window, and requests inside it fail fast.
+    /// It is also the first retry delay after a failed fetch (doubling up
+    /// to 8 windows while failures go on).
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
         self
@@ -111,7 +113,10 @@ impl JwksConfig {
         self
     }
 
-    /// Whole-request time limit (default 5 s) and connect limit (default 2 s).
+    /// Whole-request time limit (default 5 s, at most 5 min) and connect
+    /// limit (default 2 s). A request waiting for a fetch waits at most as
+    /// long as that fetch (a discovery source's first fetch makes two or
+    /// three requests).
     pub fn timeouts(mut self, total: Duration, connect: Duration) -> Self {
         self.timeout = total;
         self.connect_timeout = connect;
@@ -133,7 +138,10 @@ impl JwksConfig {
     }
 
     /// Allows plain `http://` to loopback hosts (127.0.0.0/8, `::1`,
-    /// `localhost`), for tests. Never allows http anywhere else.
+    /// `localhost`), for tests and a local development issuer (such as
+    /// `cargo xtask issuer`). Never allows http anywhere else. Without it,
+    /// `build` refuses an http issuer or JWKS URL with
+    /// [`ConfigError::InsecureUrl`], naming this method.
     pub fn allow_insecure_loopback(mut self) -> Self {
         if self.plain_http == PlainHttp::Never {
             self.plain_http = PlainHttp::Loopback;
@@ -150,8 +158,9 @@ impl JwksConfig {
         self
     }
 
-    /// Whether a background task refreshes the set shortly before it
-    /// expires (default on; needs a Tokio runtime when the source is built).
+    /// Whether a background task loads the set at once, refreshes it
+    /// shortly before it expires and retries failures with backoff
+    /// (default on; needs a Tokio runtime when the source is built).
     pub fn background_refresh(mut self, on: bool) -> Self {
         self.background_refresh = on;
         self
@@ -182,6 +191,14 @@ impl JwksConfig {
         }
         if self.cooldown.is_zero() {
             return Err(ConfigError::Bounds("cooldown must be positive"));
+        }
+        // A longer cooldown would leave a rotated key refused for more than
+        // a day (and the negative cache cannot hold entries for ~1000 years).
+        if self.cooldown > Duration::from_secs(24 * 3600) {
+            return Err(ConfigError::Bounds("cooldown must be at most 24 hours"));
+        }
+        if self.timeout.is_zero() || self.timeout > Duration::from_secs(300) || self.connect_timeout.is_zero() {
+            return Err(ConfigError::Bounds("timeouts must be positive, the total at most 5 minutes"));
         }
         JwksSource::new(self)
     }

@@ -27,15 +27,23 @@ pub(crate) struct Discovery {
 
 impl Discovery {
     pub(crate) fn new(issuer: &str, fetcher: &Fetcher) -> Result<Self, ConfigError> {
-        let url = fetcher.check_url(issuer)?;
+        let url = fetcher.check_url(issuer, "issuer URL")?;
         // OIDC: the issuer with "/.well-known/openid-configuration" appended.
-        let oidc = fetcher.check_url(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))?;
+        let oidc = fetcher.check_url(
+            &format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')),
+            "issuer URL",
+        )?;
         // RFC 8414 3.1: the well-known segment goes between host and path.
         let path = url.path().trim_end_matches('/');
         let mut rfc8414 = url.clone();
         rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
         rfc8414.set_query(None);
         Ok(Self { issuer: issuer.to_owned(), metadata: vec![oidc, rfc8414] })
+    }
+
+    /// The issuer's host, for log lines about its metadata.
+    pub(crate) fn host(&self) -> &str {
+        self.metadata.first().and_then(Url::host_str).unwrap_or("-")
     }
 
     /// The `jwks_uri` of the issuer's metadata.
@@ -68,7 +76,7 @@ impl Discovery {
         let jwks =
             doc.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| FetchError::Discovery("no jwks_uri".into()))?;
         let jwks_uri = fetcher
-            .check_url(jwks)
+            .check_url(jwks, "JWKS URL")
             .map_err(|_| FetchError::Discovery("jwks_uri is not an allowed (https) URL".into()))?;
         // An https issuer's metadata may not send us to plain http, not even
         // on loopback (which a test-only allowance would otherwise permit):

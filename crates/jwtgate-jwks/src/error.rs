@@ -1,12 +1,17 @@
 //! Why a key set could not be fetched or a source configured.
 
-/// A failed fetch. Messages name the URL's host at most, never key material.
+/// A failed fetch. Messages name the URL's host at most, never the rest of
+/// the URL (a query string may carry a credential) and never key material.
+///
+/// `Clone`, because one fetch answers everyone who waited for it.
 #[non_exhaustive]
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum FetchError {
-    /// Connection, TLS, timeout or redirect failure.
+    /// Connection, TLS, timeout or redirect failure, with its underlying
+    /// cause ("connection refused", "operation timed out", ...) and
+    /// without the URL.
     #[error("request failed: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(String),
     /// A status other than 200 (or 304 to a conditional request).
     #[error("unexpected HTTP status {0}")]
     Status(u16),
@@ -16,9 +21,12 @@ pub enum FetchError {
     /// The body is not a JWKS.
     #[error("invalid key set: {0}")]
     Invalid(#[from] jwtgate_verify::KeyError),
-    /// The response is not JSON (`Content-Type` names something else, such
-    /// as the HTML of an error or login page).
-    #[error("response is not JSON (content type {0:?})")]
+    /// The response's `Content-Type` says it is not JSON (the HTML of an
+    /// error or login page, say). JSON types, a missing type and the
+    /// generic `application/octet-stream` and `text/plain` are read.
+    #[error(
+        "response is {0:?}, not JSON (an error or login page?); serve the document as application/json"
+    )]
     NotJson(String),
     /// The document parsed but holds no key this verifier can use; the
     /// previous key set, if any, stays in use.
@@ -33,19 +41,48 @@ pub enum FetchError {
     /// A snapshot could not be loaded.
     #[error("snapshot: {0}")]
     Snapshot(String),
+    /// There is no Tokio runtime to run the fetch on (the HTTP client needs
+    /// one): call from inside a Tokio runtime.
+    #[error("no Tokio runtime to run the fetch on")]
+    NoRuntime,
+}
+
+impl From<reqwest::Error> for FetchError {
+    /// Keeps the cause chain ("error sending request: client error
+    /// (Connect): tcp connect error: Connection refused"), drops the URL.
+    fn from(error: reqwest::Error) -> Self {
+        let error = error.without_url();
+        let mut text = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(c) = cause {
+            let next = c.to_string();
+            // hyper and reqwest often repeat their source's text in their own.
+            if !text.contains(&next) {
+                text.push_str(": ");
+                text.push_str(&next);
+            }
+            cause = c.source();
+        }
+        Self::Http(text)
+    }
 }
 
 /// A configuration that cannot be used.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The URL does not parse.
-    #[error("invalid URL")]
-    InvalidUrl,
-    /// Only https is allowed (plain http for loopback hosts only, and only
-    /// after `allow_insecure_loopback`).
-    #[error("the JWKS URL must be https (http is allowed for loopback hosts in tests only)")]
-    InsecureUrl,
+    /// The URL does not parse (the text names which URL: `"JWKS URL"` or
+    /// `"issuer URL"`).
+    #[error("the {0} is not a valid URL")]
+    InvalidUrl(&'static str),
+    /// Only https is allowed; plain http only to loopback hosts, and only
+    /// after [`JwksConfig::allow_insecure_loopback`](crate::JwksConfig::allow_insecure_loopback).
+    /// The text names which URL (`"JWKS URL"` or `"issuer URL"`).
+    #[error(
+        "the {0} must be https; plain http is allowed only to loopback hosts (127.0.0.1, ::1, localhost), \
+         after JwksConfig::allow_insecure_loopback(), for tests and local development"
+    )]
+    InsecureUrl(&'static str),
     /// The bounds contradict each other (min above max, zero cooldown, ...).
     #[error("inconsistent bounds: {0}")]
     Bounds(&'static str),

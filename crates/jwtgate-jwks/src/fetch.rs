@@ -31,6 +31,24 @@ pub(crate) enum Fetched {
     NotModified { info: FetchInfo },
 }
 
+/// Whether a body served as `content_type` is read at all. The rule is
+/// there to refuse HTML error and login pages (and other documents that
+/// are plainly something else) with a message that says so, instead of a
+/// JSON syntax error. JSON types (`application/json`,
+/// `application/jwk-set+json`, any `+json`) are read; so are the generic
+/// types static file servers send for a file they cannot classify
+/// (`application/octet-stream`, `text/plain`; `python3 -m http.server`
+/// serves `.well-known/openid-configuration` so), because the body must
+/// then still parse as a strict JSON key set or metadata document, which
+/// is the real check. A missing `Content-Type` is read for the same reason.
+fn reads_as_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence.ends_with("/json")
+        || essence.ends_with("+json")
+        || essence == "application/octet-stream"
+        || essence == "text/plain"
+}
+
 /// `true` for hosts that never leave the machine.
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -74,10 +92,11 @@ impl Fetcher {
         Ok(Self { client, plain_http, max_body_bytes: config.max_body_bytes, freshness: config.freshness })
     }
 
-    /// Parses `text` as a URL this fetcher may request.
-    pub(crate) fn check_url(&self, text: &str) -> Result<Url, ConfigError> {
-        let url = Url::parse(text).map_err(|_| ConfigError::InvalidUrl)?;
-        if allowed(&url, self.plain_http) { Ok(url) } else { Err(ConfigError::InsecureUrl) }
+    /// Parses `text` as a URL this fetcher may request; `kind` names it in
+    /// the error ("JWKS URL", "issuer URL").
+    pub(crate) fn check_url(&self, text: &str, kind: &'static str) -> Result<Url, ConfigError> {
+        let url = Url::parse(text).map_err(|_| ConfigError::InvalidUrl(kind))?;
+        if allowed(&url, self.plain_http) { Ok(url) } else { Err(ConfigError::InsecureUrl(kind)) }
     }
 
     /// GETs a JSON document (discovery metadata) with the same limits.
@@ -97,9 +116,16 @@ impl Fetcher {
         }
         let response = request.send().await?;
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+        // Several Cache-Control lines are one comma-separated list (RFC
+        // 9110 5.3): a max-age on the second line counts as on the first.
+        let cache_control = {
+            let lines: Vec<&str> =
+                response.headers().get_all(CACHE_CONTROL).iter().filter_map(|v| v.to_str().ok()).collect();
+            (!lines.is_empty()).then(|| lines.join(", "))
+        };
         let ttl = freshness::lifetime(
             freshness::Headers {
-                cache_control: header(CACHE_CONTROL),
+                cache_control: cache_control.as_deref(),
                 expires: header(EXPIRES),
                 date: header(DATE),
                 age: header(AGE),
@@ -114,7 +140,7 @@ impl Fetcher {
         let info = FetchInfo {
             url: shown.to_string(),
             status: response.status().as_u16(),
-            cache_control: header(CACHE_CONTROL).map(str::to_owned),
+            cache_control,
             expires: header(EXPIRES).map(str::to_owned),
             age: header(AGE).map(str::to_owned),
             etag: header(ETAG).map(str::to_owned),
@@ -133,11 +159,8 @@ impl Fetcher {
     /// in chunks, so a lying or absent Content-Length does not matter.
     async fn body(&self, mut response: reqwest::Response) -> Result<String, FetchError> {
         let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("?"));
-        // Absent is tolerated (some static hosts send none); anything that
-        // is not JSON (`application/json`, `application/jwk-set+json`, ...)
-        // is an error page, a login portal or a misconfiguration.
         if let Some(ct) = content_type
-            && !ct.to_ascii_lowercase().contains("json")
+            && !reads_as_json(ct)
         {
             return Err(FetchError::NotJson(ct.chars().take(64).collect()));
         }

@@ -2,12 +2,12 @@
 
 use std::borrow::Cow;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 use arc_swap::{ArcSwapOption, Guard};
 use jwtgate_verify::{Error, KeyOrigin, KeyQuery, KeyResolver, KeySet};
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use reqwest::Url;
@@ -40,16 +40,24 @@ pub(crate) struct Snapshot {
 /// - [`current`](KeyResolver::current) never waits: it hands out the last
 ///   good key set (lock-free) while it is fresh, or stale but within
 ///   `max_staleness` (the identity provider may be down), else
-///   `key_source_unavailable`.
-/// - [`refresh`](KeyResolver::refresh), called for an unknown `kid` or when
-///   no keys are cached, fetches at most once per `cooldown` and only one
-///   fetch runs at a time; inside the cooldown, and for kids a fetch has
-///   already confirmed absent, it returns at once. Scheduled fetches
-///   (`fetch_now`, refresh ahead, revalidation) do not start the cooldown:
-///   a key published just after one is fetched when its first token comes.
-/// - A background task refetches shortly before expiry (with jitter, so
-///   replicas do not fetch in lockstep) and stops when the last clone is
-///   dropped.
+///   `key_source_unavailable`. When the set is stale, too stale or absent
+///   it also starts a fetch in the background (at most one per cooldown,
+///   none while a failure backs off), so a service recovers without the
+///   background task and without special tokens.
+/// - [`refresh`](KeyResolver::refresh) is called when the keys in hand
+///   cannot serve a token (unknown `kid`, or no usable set). A request
+///   whose kid is in hand never waits. Otherwise it awaits the fetch under
+///   way if there is one, or starts one: at most one per `cooldown` for
+///   lookups, none before a failure's backoff has passed; inside those
+///   windows it fails fast. Kids a fetch confirmed absent are answered
+///   from memory for a window.
+/// - Every fetch runs as a task of its own that all waiters await (single
+///   flight), so a request that is cancelled (a client gone, a deadline, a
+///   stream reset) never cancels the fetch others are waiting for.
+/// - A background task loads the keys at once when it starts, refetches
+///   shortly before expiry (with jitter, so replicas do not fetch in
+///   lockstep), retries failures with exponential backoff and jitter
+///   (reset by any success), and stops when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct JwksSource {
     inner: Arc<Inner>,
@@ -62,31 +70,169 @@ struct Inner {
     /// The JWKS URL: configured, or found by discovery on first fetch.
     jwks_url: Mutex<Option<Url>>,
     snapshot: ArcSwapOption<Snapshot>,
-    /// Start of the last fetch attempt of any kind: a stale lookup starts
-    /// a revalidation only if none began within a cooldown.
-    last_attempt: Mutex<Option<Instant>>,
-    /// Start of the last fetch a lookup asked for (unknown kid, no keys):
-    /// the cooldown that bounds what forged kids can make us fetch.
-    /// Scheduled refreshes do not start it, so a key the issuer publishes
-    /// right after one is still fetched when its first token arrives.
-    last_demand: Mutex<Option<Instant>>,
-    /// Held while a fetch runs: one fetch at a time, however many wait.
-    fetching: tokio::sync::Mutex<()>,
-    /// Completed fetch attempts, so that callers who waited for `fetching`
-    /// take the result of the fetch they waited for instead of repeating it.
-    generation: AtomicU64,
+    /// When fetches may start, and the one under way.
+    gate: Mutex<Gate>,
     /// Kids a successful fetch did not contain, for one cooldown window.
     absent_kids: moka::sync::Cache<String, ()>,
-    /// Set while a revalidation started by a stale lookup is in flight, so a
-    /// burst of lookups spawns one task, not one each.
-    revalidating: std::sync::atomic::AtomicBool,
     /// The signing algorithms discovery metadata advertised, if any.
     advertised: Mutex<Option<Vec<jwtgate_verify::Algorithm>>>,
-    /// Wakes the refresh-ahead task when the last handle goes, so it ends
-    /// then rather than at its next planned fetch (hours away, maybe).
-    dropped: Arc<tokio::sync::Notify>,
+    /// Wakes the background task: when a fetch lands (a success ends any
+    /// backoff at once), and when the last handle goes (so it ends then
+    /// rather than at its next planned fetch, hours away maybe).
+    wake: Arc<Notify>,
     counters: Counters,
     config: JwksConfig,
+}
+
+/// Fetch bookkeeping, under one lock held only for a few field updates.
+#[derive(Default)]
+struct Gate {
+    /// The fetch under way, which everyone who needs keys awaits.
+    flight: Option<Flight>,
+    /// Start of the last fetch of any kind: a stale lookup revalidates only
+    /// if none began within a cooldown.
+    last_attempt: Option<Instant>,
+    /// Start of the last fetch a lookup asked for (unknown kid, no usable
+    /// keys): the cooldown that bounds what forged kids can make us fetch.
+    /// Scheduled fetches do not start it, so a key the issuer publishes
+    /// right after one is still fetched when its first token arrives.
+    last_demand: Option<Instant>,
+    /// Failed fetches in a row; any success resets it.
+    failures: u32,
+    /// After a failure, no fetch but a scheduled one before this instant.
+    retry_at: Option<Instant>,
+}
+
+/// Why a fetch runs. Scheduled ones always start (or join the one under
+/// way); the others are rationed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trigger {
+    /// A lookup found no key for its kid, or no usable keys at all: at
+    /// most one per cooldown, none during a failure's backoff.
+    Demand,
+    /// A lookup found the set stale: at most one attempt of any kind per
+    /// cooldown, none during a failure's backoff.
+    Revalidate,
+    /// `fetch_now` and the background task.
+    Schedule,
+}
+
+/// Why no fetch was started.
+enum NotStarted {
+    /// Rationed: the next may start after this long.
+    Later(Duration),
+    /// No Tokio runtime to run it on.
+    NoRuntime,
+}
+
+/// What one fetch ended with, shared by everyone who awaited it.
+type Landed = Result<usize, Failure>;
+
+/// A failed fetch, with the document that failed and its host (a
+/// discovery source fetches two documents, and "JWKS fetch failed" for a
+/// broken metadata document sends people to the wrong server).
+#[derive(Clone, Debug)]
+struct Failure {
+    error: FetchError,
+    document: &'static str,
+    host: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} from {}: {}", self.document, self.host, self.error)
+    }
+}
+
+/// A fetch under way, as its waiters see it.
+#[derive(Clone)]
+struct Flight {
+    trigger: Trigger,
+    landed: watch::Receiver<Option<Landed>>,
+}
+
+impl Failure {
+    /// The fetch task went away without an outcome (its runtime shut down).
+    fn abandoned() -> Self {
+        Self {
+            error: FetchError::Http("the fetch was abandoned (runtime shutting down)".into()),
+            document: "key set",
+            host: "-".into(),
+        }
+    }
+}
+
+impl Flight {
+    /// Waits for the fetch to end. The fetch is bounded by the source's
+    /// timeouts; the task can only vanish unlanded if its runtime shuts down.
+    async fn landed(mut self) -> Landed {
+        match self.landed.wait_for(Option::is_some).await {
+            Ok(landed) => landed.clone().unwrap_or_else(|| Err(Failure::abandoned())),
+            Err(_) => Err(Failure::abandoned()),
+        }
+    }
+}
+
+/// Lands a flight exactly once: when its fetch returns, or, if the task is
+/// dropped first (its runtime shut down), from `Drop`, so the gate never
+/// keeps a flight that nobody will finish.
+struct Landing {
+    inner: Arc<Inner>,
+    tx: Option<watch::Sender<Option<Landed>>>,
+}
+
+impl Landing {
+    fn land(&mut self, outcome: Landed) {
+        let Some(tx) = self.tx.take() else { return };
+        let inner = &self.inner;
+        {
+            let mut gate = inner.gate();
+            gate.flight = None;
+            match &outcome {
+                Ok(_) => {
+                    if gate.failures > 0 {
+                        tracing::info!(failed_attempts = gate.failures, "key set fetched again after failures");
+                    }
+                    gate.failures = 0;
+                    gate.retry_at = None;
+                }
+                Err(failure) => {
+                    Counters::bump(&inner.counters.fetch_failures);
+                    gate.failures = gate.failures.saturating_add(1);
+                    let wait = backoff(inner.config.cooldown, gate.failures);
+                    gate.retry_at = Instant::now().checked_add(wait);
+                    // One warning per outage, with the cause; the retries
+                    // of the same outage at debug.
+                    if gate.failures == 1 {
+                        tracing::warn!(
+                            document = failure.document,
+                            host = %failure.host,
+                            error = %failure.error,
+                            retry_in_secs = wait.as_secs(),
+                            "key fetch failed; serving the last good key set if any (further failures of this outage at debug)"
+                        );
+                    } else {
+                        tracing::debug!(
+                            document = failure.document,
+                            host = %failure.host,
+                            error = %failure.error,
+                            failed_attempts = gate.failures,
+                            retry_in_secs = wait.as_secs(),
+                            "key fetch failed again"
+                        );
+                    }
+                }
+            }
+        }
+        inner.wake.notify_one();
+        let _ = tx.send(Some(outcome));
+    }
+}
+
+impl Drop for Landing {
+    fn drop(&mut self) {
+        self.land(Err(Failure::abandoned()));
+    }
 }
 
 impl std::fmt::Debug for Inner {
@@ -109,11 +255,16 @@ impl Deref for Keys {
     }
 }
 
+/// How far in the future a snapshot's `fetched_at` may lie (clock skew
+/// between the machine that saved it and this one) before it is refused:
+/// a snapshot stamped in the future would otherwise never age.
+const MAX_SNAPSHOT_SKEW: Duration = Duration::from_secs(60);
+
 impl JwksSource {
     pub(crate) fn new(config: JwksConfig) -> Result<Self, ConfigError> {
         let fetcher = Fetcher::new(&config)?;
         let (discovery, jwks_url) = match &config.source {
-            Source::Jwks(url) => (None, Some(fetcher.check_url(url)?)),
+            Source::Jwks(url) => (None, Some(fetcher.check_url(url, "JWKS URL")?)),
             Source::Issuer(issuer) => (Some(Discovery::new(issuer, &fetcher)?), None),
         };
         let absent_kids = moka::sync::Cache::builder()
@@ -125,33 +276,53 @@ impl JwksSource {
             discovery,
             jwks_url: Mutex::new(jwks_url),
             snapshot: ArcSwapOption::empty(),
-            last_attempt: Mutex::new(None),
-            last_demand: Mutex::new(None),
-            fetching: tokio::sync::Mutex::new(()),
-            generation: AtomicU64::new(0),
+            gate: Mutex::new(Gate::default()),
             absent_kids,
-            revalidating: std::sync::atomic::AtomicBool::new(false),
             advertised: Mutex::new(None),
-            dropped: Arc::new(tokio::sync::Notify::new()),
+            wake: Arc::new(Notify::new()),
             counters: Counters::default(),
             config,
         });
-        if inner.config.background_refresh && tokio::runtime::Handle::try_current().is_ok() {
-            tokio::spawn(refresh_loop(Arc::downgrade(&inner), Arc::clone(&inner.dropped)));
+        if inner.config.background_refresh
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(refresh_loop(Arc::downgrade(&inner), Arc::clone(&inner.wake)));
         }
         Ok(Self { inner })
     }
 
-    /// Fetches now (ignoring the cooldown) and waits for the result; for
-    /// loading keys at start-up.
+    /// Fetches now (ignoring the cooldown and any backoff), or joins the
+    /// fetch already under way, and waits for the result; for loading keys
+    /// at start-up when the service should not start without them (see the
+    /// crate README for the alternatives).
     ///
     /// # Errors
     ///
     /// The [`FetchError`] if the fetch failed (the previous keys, if any,
-    /// stay in use).
+    /// stay in use); [`FetchError::NoRuntime`] outside a Tokio runtime.
     pub async fn fetch_now(&self) -> Result<usize, FetchError> {
-        let _one_at_a_time = self.inner.fetching.lock().await;
-        self.inner.fetch(Trigger::Schedule).await
+        match self.inner.start(Trigger::Schedule) {
+            Ok(flight) => flight.landed().await.map_err(|failure| failure.error),
+            Err(NotStarted::NoRuntime) => Err(FetchError::NoRuntime),
+            // Scheduled fetches are never rationed.
+            Err(NotStarted::Later(_)) => Err(FetchError::Http("fetch not started".into())),
+        }
+    }
+
+    /// Whether the source can verify tokens now: it holds a key set within
+    /// `max_staleness` (fresh, or stale while the identity provider is
+    /// failing). Use it for a readiness probe (Kubernetes `readinessProbe`):
+    /// a replica without usable keys answers every request with 503, so it
+    /// should not get traffic. When it is not ready it starts a fetch in the
+    /// background (rationed like any other), so a replica that gets no
+    /// traffic because it is not ready still loads its keys.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        if self.inner.usable().is_some() {
+            return true;
+        }
+        revalidate(&self.inner);
+        false
     }
 
     /// The current key set as a JSON document, `{"fetched_at": <Unix
@@ -165,32 +336,37 @@ impl JwksSource {
         Some(format!("{{\"fetched_at\":{},\"jwks\":{}}}", snapshot.fetched_unix, snapshot.document))
     }
 
-    /// Loads a snapshot from [`JwksSource::export_snapshot`] if this source
-    /// has no newer keys. It counts as fetched at its recorded time, so
-    /// `max_staleness` still applies, and as already expired, so the next
-    /// refresh (or the background task) fetches at once.
+    /// Loads a snapshot from [`JwksSource::export_snapshot`] unless this
+    /// source already has a newer set (checked and stored in one atomic
+    /// step, so a fetch that lands meanwhile is never overwritten). It
+    /// counts as fetched at its recorded time, so `max_staleness` still
+    /// applies, and as already expired, so the next refresh (or the
+    /// background task) fetches at once. Returns the number of keys in use.
     ///
     /// # Errors
     ///
-    /// [`FetchError::Snapshot`] for a malformed snapshot or one older than
-    /// `max_staleness`; [`FetchError::Invalid`] for a bad key set in it.
+    /// [`FetchError::Snapshot`] for a malformed snapshot, one older than
+    /// `max_staleness`, or one stamped more than a minute in the future (it
+    /// would never age); [`FetchError::Invalid`] for a bad key set in it.
     pub fn load_snapshot(&self, text: &str) -> Result<usize, FetchError> {
         let bad = |why: &str| FetchError::Snapshot(why.to_owned());
         let doc: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("not JSON"))?;
         let fetched_unix =
             doc.get("fetched_at").and_then(serde_json::Value::as_i64).ok_or_else(|| bad("no fetched_at"))?;
         let jwks = doc.get("jwks").ok_or_else(|| bad("no jwks"))?.to_string();
-        let age = Duration::from_secs(u64::try_from(unix_now().saturating_sub(fetched_unix)).unwrap_or(0));
+        let now_unix = unix_now();
+        let ahead = u64::try_from(fetched_unix.saturating_sub(now_unix)).unwrap_or(0);
+        if Duration::from_secs(ahead) > MAX_SNAPSHOT_SKEW {
+            return Err(bad("fetched_at is in the future (a clock ahead of this one?)"));
+        }
+        let age = Duration::from_secs(u64::try_from(now_unix.saturating_sub(fetched_unix)).unwrap_or(0));
         if age > self.inner.config.max_staleness {
             return Err(bad("older than max_staleness"));
         }
         let fetched_at = Instant::now().checked_sub(age).ok_or_else(|| bad("older than this process can represent"))?;
         let keys = KeySet::from_jwks_str(&jwks, KeyOrigin::Remote)?;
-        if self.inner.snapshot.load().as_ref().is_some_and(|s| s.fetched_at >= fetched_at) {
-            return Ok(self.inner.snapshot.load().as_ref().map_or(0, |s| s.keys.len()));
-        }
         let count = keys.len();
-        let snapshot = Snapshot {
+        let loaded = Arc::new(Snapshot {
             keys,
             fetched_at,
             fresh_until: fetched_at,
@@ -198,8 +374,14 @@ impl JwksSource {
             document: jwks.into(),
             fetched_unix,
             info: None,
-        };
-        self.inner.snapshot.store(Some(Arc::new(snapshot)));
+        });
+        let previous = self.inner.snapshot.rcu(|current| match current {
+            Some(newer) if newer.fetched_at >= fetched_at => Some(Arc::clone(newer)),
+            _ => Some(Arc::clone(&loaded)),
+        });
+        if let Some(newer) = previous.filter(|p| p.fetched_at >= fetched_at) {
+            return Ok(newer.keys.len());
+        }
         tracing::info!(keys = count, age_secs = age.as_secs(), "JWKS snapshot loaded");
         Ok(count)
     }
@@ -223,7 +405,7 @@ impl JwksSource {
     /// when the metadata has no such list.
     #[must_use]
     pub fn advertised_algorithms(&self) -> Option<Vec<jwtgate_verify::Algorithm>> {
-        self.inner.advertised.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.inner.advertised.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// `configured` narrowed to what the issuer advertises, never widened:
@@ -257,53 +439,94 @@ impl JwksSource {
     }
 }
 
-/// Why a fetch runs: only fetches that lookups ask for start the cooldown.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Trigger {
-    /// A lookup found no key for its kid, or no keys at all.
-    Demand,
-    /// Start-up, the refresh-ahead task, or revalidating a stale set.
-    Schedule,
+impl Snapshot {
+    fn has_kid(&self, kid: &str) -> bool {
+        self.keys.keys().iter().any(|k| k.kid() == Some(kid))
+    }
 }
 
 impl Inner {
-    /// One fetch; the caller holds `fetching`. Returns the number of keys.
-    async fn fetch(&self, trigger: Trigger) -> Result<usize, FetchError> {
-        let now = Some(Instant::now());
-        *self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
-        if trigger == Trigger::Demand {
-            *self.last_demand.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
-        }
-        Counters::bump(&self.counters.fetches);
-        let outcome = self.fetch_once().await;
-        if outcome.is_err() {
-            Counters::bump(&self.counters.fetch_failures);
-        }
-        outcome
+    fn gate(&self) -> MutexGuard<'_, Gate> {
+        self.gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    async fn fetch_once(&self) -> Result<usize, FetchError> {
+    /// Past its freshness by more than `max_staleness`: no longer served.
+    fn too_stale(&self, snapshot: &Snapshot, now: Instant) -> bool {
+        now.saturating_duration_since(snapshot.fresh_until) > self.config.max_staleness
+    }
+
+    /// The key set, if it may still be used (within `max_staleness`): only
+    /// such a set counts as keys in hand.
+    fn usable(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.load_full().filter(|s| !self.too_stale(s, Instant::now()))
+    }
+
+    /// Starts a fetch as a task of its own, or joins the one under way.
+    /// Lookups' fetches are rationed (see [`Trigger`]); the timestamps that
+    /// ration them are set here, under the gate, for a fetch that will run
+    /// to its end whatever happens to the request that asked for it.
+    fn start(self: &Arc<Self>, trigger: Trigger) -> Result<Flight, NotStarted> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| NotStarted::NoRuntime)?;
+        let now = Instant::now();
+        let mut gate = self.gate();
+        if let Some(flight) = &gate.flight {
+            return Ok(flight.clone());
+        }
+        let until = |t: Option<Instant>, window: Duration| {
+            t.and_then(|t| t.checked_add(window)).map_or(Duration::ZERO, |end| end.saturating_duration_since(now))
+        };
+        let backing_off = gate.retry_at.map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        let rationed = match trigger {
+            Trigger::Schedule => Duration::ZERO,
+            Trigger::Demand => backing_off.max(until(gate.last_demand, self.config.cooldown)),
+            Trigger::Revalidate => backing_off.max(until(gate.last_attempt, self.config.cooldown)),
+        };
+        if !rationed.is_zero() {
+            return Err(NotStarted::Later(rationed));
+        }
+        gate.last_attempt = Some(now);
+        if trigger == Trigger::Demand {
+            gate.last_demand = Some(now);
+        }
+        let (tx, rx) = watch::channel(None);
+        let flight = Flight { trigger, landed: rx };
+        gate.flight = Some(flight.clone());
+        drop(gate);
+        Counters::bump(&self.counters.fetches);
+        if trigger == Trigger::Demand && self.usable().is_some() {
+            // With keys in hand, a lookup only asks for an unknown kid.
+            Counters::bump(&self.counters.unknown_kid_refetches);
+        }
+        let mut landing = Landing { inner: Arc::clone(self), tx: Some(tx) };
+        runtime.spawn(async move {
+            let outcome = landing.inner.fetch_once().await;
+            landing.land(outcome);
+        });
+        Ok(flight)
+    }
+
+    async fn fetch_once(&self) -> Landed {
         let previous = self.snapshot.load_full();
         let etag = previous.as_ref().and_then(|s| s.etag.as_deref());
         let started = Instant::now();
-        let (outcome, url) = match self.jwks_url().await {
-            Ok(url) => (self.fetcher.fetch(&url, etag).await, Some(url)),
-            Err(e) => (Err(e), None),
-        };
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        let url = self.jwks_url().await.map_err(|error| Failure {
+            error,
+            document: "discovery metadata",
+            host: self.discovery.as_ref().map_or("-", Discovery::host).to_owned(),
+        })?;
+        let host = url.host_str().unwrap_or("-");
+        let failed = |error: FetchError| Failure { error, document: "JWKS", host: host.to_owned() };
+        let outcome = self.fetcher.fetch(&url, etag).await;
         if self.discovery.is_some() && matches!(outcome, Err(FetchError::Status(404 | 410))) {
             // The JWKS is gone from the discovered address: the issuer may
             // have moved it, so the next attempt asks the metadata again.
             // (Only then: an issuer that is down keeps its address.)
-            *self.jwks_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            *self.jwks_url.lock().unwrap_or_else(PoisonError::into_inner) = None;
         }
-        let host = url.as_ref().and_then(Url::host_str).unwrap_or("-");
-        match outcome {
-            Ok(Fetched::Body { text, info }) => {
+        match outcome.map_err(failed)? {
+            Fetched::Body { text, info } => {
                 let ttl = info.ttl;
-                let keys = KeySet::from_jwks_str(&text, KeyOrigin::Remote).inspect_err(|e| {
-                    tracing::warn!(host, error = %e, "JWKS fetched but not a key set; keeping the last good one");
-                })?;
+                let keys = KeySet::from_jwks_str(&text, KeyOrigin::Remote).map_err(|e| failed(e.into()))?;
                 let count = keys.len();
                 // `{"keys":[]}` is far more likely a broken deployment than an
                 // issuer revoking every key at once: keep serving the last
@@ -312,8 +535,7 @@ impl Inner {
                 // algorithm jwtgate does not verify), is an authoritative
                 // answer: the old keys are gone, so they stop verifying.
                 if count == 0 && keys.skipped().is_empty() {
-                    tracing::warn!(host, "JWKS is empty; keeping the last good key set");
-                    return Err(FetchError::NoUsableKeys { skipped: 0 });
+                    return Err(failed(FetchError::NoUsableKeys { skipped: 0 }));
                 }
                 if count == 0 {
                     tracing::warn!(
@@ -342,7 +564,7 @@ impl Inner {
                 })));
                 Ok(count)
             }
-            Ok(Fetched::NotModified { info }) => {
+            Fetched::NotModified { info } => {
                 let ttl = info.ttl;
                 Counters::bump(&self.counters.not_modified);
                 let Some(previous) = previous else { return Ok(0) };
@@ -359,22 +581,13 @@ impl Inner {
                 self.snapshot.store(Some(Arc::new(renewed)));
                 Ok(previous.keys.len())
             }
-            Err(e) => {
-                tracing::warn!(
-                    host,
-                    elapsed_ms = started.elapsed().as_millis(),
-                    error = %e,
-                    "JWKS fetch failed; serving the last good key set if any"
-                );
-                Err(e)
-            }
         }
     }
 
     /// The configured JWKS URL, or the one discovery found (again after the
     /// JWKS answered 404 or 410).
     async fn jwks_url(&self) -> Result<Url, FetchError> {
-        let known = self.jwks_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let known = self.jwks_url.lock().unwrap_or_else(PoisonError::into_inner).clone();
         if let Some(url) = known {
             return Ok(url);
         }
@@ -383,29 +596,33 @@ impl Inner {
         };
         let metadata = discovery.metadata(&self.fetcher).await?;
         let url = metadata.jwks_uri;
-        *self.advertised.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = metadata.signing_algorithms;
-        tracing::info!(jwks_uri = url.as_str(), "issuer metadata discovered");
-        *self.jwks_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(url.clone());
+        *self.advertised.lock().unwrap_or_else(PoisonError::into_inner) = metadata.signing_algorithms;
+        // Host and path only: a query string may carry a credential.
+        tracing::info!(jwks_host = url.host_str().unwrap_or("-"), jwks_path = url.path(), "issuer metadata discovered");
+        *self.jwks_url.lock().unwrap_or_else(PoisonError::into_inner) = Some(url.clone());
         Ok(url)
     }
 
-    /// Inside the cooldown of the last fetch a lookup asked for.
-    fn in_cooldown(&self) -> bool {
-        self.within_cooldown(&self.last_demand)
-    }
-
-    /// Any fetch began within the last cooldown.
-    fn attempted_recently(&self) -> bool {
-        self.within_cooldown(&self.last_attempt)
-    }
-
-    fn within_cooldown(&self, since: &Mutex<Option<Instant>>) -> bool {
-        let last = *since.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        last.is_some_and(|t| t.elapsed() < self.config.cooldown)
-    }
-
-    fn has_kid(&self, kid: &str) -> bool {
-        self.snapshot.load().as_ref().is_some_and(|s| s.keys.keys().iter().any(|k| k.kid() == Some(kid)))
+    /// How long the background task sleeps before its next fetch; a landing
+    /// wakes it earlier to plan again.
+    fn next_scheduled_fetch(&self) -> Duration {
+        let now = Instant::now();
+        let gate = self.gate();
+        if gate.flight.is_some() {
+            return self.config.cooldown;
+        }
+        if gate.failures > 0 {
+            return gate.retry_at.map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        }
+        let last_attempt = gate.last_attempt;
+        drop(gate);
+        match self.snapshot.load().as_ref() {
+            // Nothing yet: load the keys now rather than on the first token
+            // (a replica kept out of traffic until it is ready would never
+            // see one), but never more than once per cooldown.
+            None => last_attempt.map_or(Duration::ZERO, |t| self.config.cooldown.saturating_sub(t.elapsed())),
+            Some(s) => refresh_delay(s.fresh_until.saturating_duration_since(now)),
+        }
     }
 }
 
@@ -417,85 +634,76 @@ impl KeyResolver for JwksSource {
     fn current(&self) -> Result<Keys, Error> {
         let guard = self.inner.snapshot.load();
         let Some(snapshot) = guard.as_ref() else {
+            revalidate(&self.inner);
             return Err(Error::KeySourceUnavailable(Cow::Borrowed("no key set fetched yet")));
         };
         let now = Instant::now();
         if now > snapshot.fresh_until {
-            if now > snapshot.fresh_until + self.inner.config.max_staleness {
+            // Stale while revalidate: make sure a fetch is under way even
+            // without the background task (switched off, or the source was
+            // built outside a runtime), so a removed key cannot outlive its
+            // freshness by more than a cooldown, and a set past
+            // `max_staleness` is replaced as soon as the issuer answers.
+            revalidate(&self.inner);
+            if self.inner.too_stale(snapshot, now) {
                 return Err(Error::KeySourceUnavailable(Cow::Borrowed("key set too stale and refresh failing")));
             }
-            // Stale while revalidate: serve the set, and make sure a fetch
-            // is under way even without the background task (switched off,
-            // or the source was built outside a runtime), so a removed key
-            // cannot outlive its freshness by more than a cooldown.
             Counters::bump(&self.inner.counters.stale_serves);
-            revalidate(&self.inner);
         }
         Ok(Keys(guard))
     }
 
     async fn refresh(&self, query: KeyQuery<'_>) -> Result<(), Error> {
         let inner = &self.inner;
-        let have_keys = inner.snapshot.load().is_some();
-        if let Some(kid) = query.kid {
-            if inner.has_kid(kid) {
-                return Ok(());
+        // Two rounds at most: a scheduled fetch that was already under way
+        // may have started before the issuer published this kid, so one
+        // lookup fetch may follow it.
+        for _ in 0..2 {
+            let usable = inner.usable();
+            if let Some(keys) = &usable {
+                match query.kid {
+                    None => return Ok(()),
+                    Some(kid) if keys.has_kid(kid) => return Ok(()),
+                    Some(kid) if inner.absent_kids.contains_key(kid) => {
+                        Counters::bump(&inner.counters.negative_cache_hits);
+                        return Ok(());
+                    }
+                    Some(_) => {}
+                }
             }
-            if inner.absent_kids.contains_key(kid) {
-                Counters::bump(&inner.counters.negative_cache_hits);
-                return Ok(());
-            }
-        }
-        // Fail fast inside the cooldown: never queue requests behind it.
-        if have_keys && inner.in_cooldown() {
-            Counters::bump(&inner.counters.cooldown_skips);
-            return Ok(());
-        }
-        let generation = inner.generation.load(Ordering::SeqCst);
-        let waiting_since = Instant::now();
-        // With keys in hand, never queue behind a fetch either (a scheduled
-        // one does not start the cooldown, and a hanging issuer would hold
-        // every such request for the whole timeout): fail fast. Only a
-        // cold start waits, and then for the one fetch everyone needs.
-        let _one_at_a_time = if have_keys {
-            let Ok(guard) = inner.fetching.try_lock() else {
-                Counters::bump(&inner.counters.cooldown_skips);
-                return Ok(());
+            let flight = match inner.start(Trigger::Demand) {
+                Ok(flight) => flight,
+                Err(not_started) => {
+                    Counters::bump(&inner.counters.cooldown_skips);
+                    if usable.is_some() {
+                        // An unknown kid inside the cooldown: fail fast.
+                        return Ok(());
+                    }
+                    return Err(Error::KeySourceUnavailable(Cow::Owned(match not_started {
+                        NotStarted::Later(wait) => {
+                            format!("no usable key set; next fetch in {} s", wait.as_secs().max(1))
+                        }
+                        NotStarted::NoRuntime => "no usable key set, and no Tokio runtime to fetch one".into(),
+                    })));
+                }
             };
-            guard
-        } else {
-            inner.fetching.lock().await
-        };
-        // Re-check under the lock: a fetch may have completed while we
-        // waited (single flight: take its result), or before we got here.
-        let fetched_meanwhile = inner.generation.load(Ordering::SeqCst) != generation;
-        let served_now = match query.kid {
-            Some(kid) => inner.has_kid(kid),
-            None => inner.snapshot.load().is_some(),
-        };
-        let cooling = inner.snapshot.load().is_some() && inner.in_cooldown();
-        let mut fetched_here = false;
-        if cooling && !fetched_meanwhile && !served_now {
-            Counters::bump(&inner.counters.cooldown_skips);
-        }
-        if !fetched_meanwhile && !served_now && !cooling {
-            if query.kid.is_some() && have_keys {
-                Counters::bump(&inner.counters.unknown_kid_refetches);
+            let trigger = flight.trigger;
+            match flight.landed().await {
+                Err(failure) if inner.usable().is_none() => {
+                    return Err(Error::KeySourceUnavailable(Cow::Owned(format!("key fetch failed: {failure}"))));
+                }
+                Err(_) => return Ok(()),
+                Ok(_) if trigger == Trigger::Demand => {
+                    // Only a completed lookup fetch confirms a kid absent.
+                    if let Some(kid) = query.kid
+                        && !inner.usable().is_some_and(|keys| keys.has_kid(kid))
+                    {
+                        inner.absent_kids.insert(kid.to_owned(), ());
+                    }
+                    return Ok(());
+                }
+                Ok(_) => {}
             }
-            if let Err(e) = inner.fetch(Trigger::Demand).await {
-                return Err(Error::KeySourceUnavailable(Cow::Owned(format!("JWKS fetch failed: {e}"))));
-            }
-            fetched_here = true;
-        }
-        // Only a successful fetch can confirm a kid absent; a skipped or
-        // failed one proves nothing.
-        let confirmed = fetched_here
-            || (fetched_meanwhile && inner.snapshot.load().as_ref().is_some_and(|s| s.fetched_at >= waiting_since));
-        if let Some(kid) = query.kid
-            && confirmed
-            && !inner.has_kid(kid)
-        {
-            inner.absent_kids.insert(kid.to_owned(), ());
         }
         Ok(())
     }
@@ -505,38 +713,30 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // A stored permit if the task is not waiting right now: it then
         // returns at its next wait instead of sleeping first.
-        self.dropped.notify_one();
+        self.wake.notify_one();
     }
 }
 
-/// Refetches before expiry. Holds only a `Weak`, and ends as soon as the
-/// last `JwksSource` handle is dropped (`dropped` fires).
-async fn refresh_loop(inner: Weak<Inner>, dropped: Arc<tokio::sync::Notify>) {
-    let mut failures = 0u32;
+/// Loads the keys, refetches before expiry, retries failures with backoff.
+/// Holds only a `Weak`, and ends as soon as the last `JwksSource` handle is
+/// dropped (`wake` fires, and the upgrade fails).
+async fn refresh_loop(inner: Weak<Inner>, wake: Arc<Notify>) {
     loop {
-        let (wait, then_fetch) = match inner.upgrade() {
+        let wait = match inner.upgrade() {
             None => return,
-            Some(inner) => match inner.snapshot.load().as_ref() {
-                // Nothing fetched yet: the first verify_async or fetch_now
-                // will; look again after a cooldown (and then plan from
-                // that set's freshness, not fetch it a second time).
-                None => (inner.config.cooldown, false),
-                Some(_) if failures > 0 => (backoff(inner.config.cooldown, failures), true),
-                Some(s) => (refresh_delay(s.fresh_until.saturating_duration_since(Instant::now())), true),
-            },
+            Some(inner) => inner.next_scheduled_fetch(),
         };
-        if tokio::time::timeout(wait, dropped.notified()).await.is_ok() {
-            return;
-        }
-        let Some(inner) = inner.upgrade() else { return };
-        if !then_fetch || inner.snapshot.load().is_none() {
+        if !wait.is_zero() && tokio::time::timeout(wait, wake.notified()).await.is_ok() {
+            // A fetch landed (plan again: a success ends a backoff at once)
+            // or the last handle went (the upgrade above fails).
             continue;
         }
-        let _one_at_a_time = inner.fetching.lock().await;
-        failures = match inner.fetch(Trigger::Schedule).await {
-            Ok(_) => 0,
-            Err(_) => failures.saturating_add(1),
-        };
+        let Some(strong) = inner.upgrade() else { return };
+        let flight = strong.start(Trigger::Schedule);
+        drop(strong);
+        if let Ok(flight) = flight {
+            let _ = flight.landed().await;
+        }
     }
 }
 
@@ -544,49 +744,28 @@ async fn refresh_loop(inner: Weak<Inner>, dropped: Arc<tokio::sync::Notify>) {
 /// enough that requests never see an expired set, jittered so that many
 /// replicas started together spread their fetches.
 fn refresh_delay(remaining: Duration) -> Duration {
-    let mut byte = [0u8; 1];
-    let jitter = if getrandom::fill(&mut byte).is_ok() { u32::from(byte[0]) } else { 128 };
-    // 80% plus up to 10% more, in 1/2560 steps.
-    remaining.mul_f64(0.8) + remaining.mul_f64(0.1 * f64::from(jitter) / 255.0)
+    remaining.mul_f64(0.8) + remaining.mul_f64(0.1 * jitter())
 }
 
-/// Starts one fetch in the background for a stale set, unless one is under
-/// way, the cooldown is running, or there is no Tokio runtime to run it.
+/// Starts one fetch in the background for a set that is stale, too stale
+/// or absent, unless one is under way, any fetch began within a cooldown,
+/// a failure is backing off, or there is no Tokio runtime to run it.
 fn revalidate(inner: &Arc<Inner>) {
-    if inner.attempted_recently() {
-        return;
-    }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-    if inner.revalidating.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    // Cleared when the task ends or is dropped unpolled (runtime shut
-    // down), so a lost task cannot block revalidation for good.
-    struct Clear(Arc<Inner>);
-    impl Drop for Clear {
-        fn drop(&mut self) {
-            self.0.revalidating.store(false, Ordering::Release);
-        }
-    }
-    let guard = Clear(Arc::clone(inner));
-    runtime.spawn(async move {
-        let inner = &guard.0;
-        if let Ok(_one_at_a_time) = inner.fetching.try_lock()
-            && !inner.attempted_recently()
-        {
-            let _ = inner.fetch(Trigger::Schedule).await;
-        }
-        drop(guard);
-    });
+    let _ = inner.start(Trigger::Revalidate);
 }
 
-/// Retry after failures: cooldown x 2^n, at most 32 cooldowns, each wait
-/// shortened by up to a quarter at random so failing replicas spread out.
+/// Retry after the `failures`-th failure in a row: one cooldown, doubling
+/// up to 8 cooldowns (4 minutes by default), each wait shortened by up to a
+/// quarter at random so failing replicas spread out.
 fn backoff(cooldown: Duration, failures: u32) -> Duration {
-    let full = cooldown.saturating_mul(1u32 << failures.min(5));
+    let full = cooldown.saturating_mul(1u32 << failures.saturating_sub(1).min(3));
+    full.mul_f64(1.0 - 0.25 * jitter())
+}
+
+/// A random fraction in [0, 1], from the OS (0.5 if it has none to give).
+fn jitter() -> f64 {
     let mut byte = [0u8; 1];
-    let jitter = if getrandom::fill(&mut byte).is_ok() { f64::from(byte[0]) / 255.0 } else { 0.5 };
-    full.mul_f64(1.0 - 0.25 * jitter)
+    if getrandom::fill(&mut byte).is_ok() { f64::from(byte[0]) / 255.0 } else { 0.5 }
 }
 
 /// Wall-clock Unix seconds (0 for a clock before 1970).

@@ -3,184 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use jwtgate_jwks::{ConfigError, FetchError, JwksConfig, JwksSource};
+use common::{Issuer, Server, code, config, stale_after_a_second, verifier, with_kid};
+use jwtgate_jwks::{ConfigError, FetchError, JwksConfig};
 use jwtgate_verify::{Algorithm, KeyResolver, Scratch, Verifier};
 use xtask::alg::Alg;
-use xtask::{keygen, mint};
-
-/// What the test server answers.
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    body: String,
-    headers: Vec<(&'static str, String)>,
-    delay: Duration,
-    /// Answer 404 to paths containing this.
-    missing: Option<&'static str>,
-    /// Paths requested, in order.
-    seen: Vec<String>,
-}
-
-struct Server {
-    addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    reply: Arc<Mutex<Reply>>,
-}
-
-impl Server {
-    async fn start(body: String) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hits = Arc::new(AtomicUsize::new(0));
-        let reply = Arc::new(Mutex::new(Reply {
-            status: 200,
-            body,
-            headers: Vec::new(),
-            delay: Duration::ZERO,
-            missing: None,
-            seen: Vec::new(),
-        }));
-        let (h, r) = (hits.clone(), reply.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                let (h, r) = (h.clone(), r.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let (h, r) = (h.clone(), r.clone());
-                        async move {
-                            h.fetch_add(1, Ordering::SeqCst);
-                            r.lock().unwrap().seen.push(req.uri().path().to_owned());
-                            let reply = r.lock().unwrap().clone();
-                            if reply.missing.is_some_and(|m| req.uri().path().contains(m)) {
-                                return Ok::<_, Infallible>(
-                                    Response::builder().status(404).body(Full::new(Bytes::new())).unwrap(),
-                                );
-                            }
-                            tokio::time::sleep(reply.delay).await;
-                            let etag = reply.headers.iter().find(|(k, _)| *k == "etag").map(|(_, v)| v.clone());
-                            let inm =
-                                req.headers().get("if-none-match").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                            let mut builder = Response::builder();
-                            for (k, v) in &reply.headers {
-                                builder = builder.header(*k, v);
-                            }
-                            let response = if etag.is_some() && etag == inm {
-                                builder.status(304).body(Full::new(Bytes::new()))
-                            } else {
-                                builder.status(reply.status).body(Full::new(Bytes::from(reply.body)))
-                            };
-                            Ok::<_, Infallible>(response.unwrap())
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Self { addr, hits, reply }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/jwks.json", self.addr)
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-
-    fn set(&self, edit: impl FnOnce(&mut Reply)) {
-        edit(&mut self.reply.lock().unwrap());
-    }
-}
-
-struct Issuer {
-    _dir: tempfile::TempDir,
-    keys: Vec<keygen::Written>,
-}
-
-impl Issuer {
-    fn new(kids: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let keys = kids
-            .iter()
-            .map(|kid| {
-                keygen::run(&keygen::Request {
-                    alg: Alg::ES256,
-                    bits: None,
-                    kid: Some((*kid).into()),
-                    out: dir.path().into(),
-                    force: false,
-                })
-                .unwrap()
-            })
-            .collect();
-        Self { _dir: dir, keys }
-    }
-
-    /// A JWKS with the public keys of the given kids only.
-    fn jwks(&self, kids: &[&str]) -> String {
-        let keys: Vec<serde_json::Value> = self
-            .keys
-            .iter()
-            .filter(|k| kids.contains(&k.kid.as_str()))
-            .map(|k| serde_json::from_str(&std::fs::read_to_string(k.public_jwk.as_ref().unwrap()).unwrap()).unwrap())
-            .collect();
-        serde_json::json!({ "keys": keys }).to_string()
-    }
-
-    fn token(&self, kid: &str) -> String {
-        let key = self.keys.iter().find(|k| k.kid == kid).unwrap();
-        mint::run(&mint::Request {
-            key: key.private_jwk.clone(),
-            iss: "https://issuer.test".into(),
-            aud: vec!["api".into()],
-            sub: "s".into(),
-            ttl: "5m".into(),
-            ..Default::default()
-        })
-        .unwrap()
-    }
-}
-
-fn config(server: &Server) -> JwksConfig {
-    JwksConfig::new(server.url())
-        .allow_insecure_loopback()
-        .cooldown(Duration::from_secs(1))
-        .timeouts(Duration::from_secs(5), Duration::from_secs(2))
-}
-
-/// [`config`] for a set that goes stale one second after each fetch, with
-/// no background task: what the staleness tests need.
-fn stale_after_a_second(server: &Server) -> JwksConfig {
-    config(server).min_ttl(Duration::from_secs(1)).default_ttl(Duration::from_secs(1)).background_refresh(false)
-}
-
-fn verifier(source: JwksSource) -> Verifier<JwksSource> {
-    Verifier::builder()
-        .issuer("https://issuer.test")
-        .audience("api")
-        .algorithms([Algorithm::ES256])
-        .build(source)
-        .unwrap()
-}
-
-async fn code(v: &Verifier<JwksSource>, token: &str) -> Result<(), &'static str> {
-    let mut scratch = Scratch::new();
-    v.verify_async(token, &mut scratch).await.map(|_| ()).map_err(|e| e.code())
-}
+use xtask::keygen;
 
 #[tokio::test]
 async fn first_use_fetches_then_serves_from_cache() {
@@ -333,10 +166,16 @@ async fn limits_and_bad_documents() {
 async fn only_https_except_loopback_in_tests() {
     for url in ["http://auth.example.com/jwks", "http://10.0.0.1/jwks", "ftp://127.0.0.1/jwks"] {
         let err = JwksConfig::new(url).allow_insecure_loopback().build().unwrap_err();
-        assert!(matches!(err, ConfigError::InsecureUrl), "{url}");
+        assert!(matches!(err, ConfigError::InsecureUrl("JWKS URL")), "{url}");
     }
-    assert!(matches!(JwksConfig::new("http://127.0.0.1/jwks").build().unwrap_err(), ConfigError::InsecureUrl));
-    assert!(matches!(JwksConfig::new("not a url").build().unwrap_err(), ConfigError::InvalidUrl));
+    let err = JwksConfig::new("http://127.0.0.1/jwks").build().unwrap_err();
+    assert!(matches!(err, ConfigError::InsecureUrl("JWKS URL")));
+    // The message names the fix.
+    assert!(err.to_string().contains("allow_insecure_loopback()"), "{err}");
+    let err = JwksConfig::discover("http://127.0.0.1:8000").build().unwrap_err();
+    assert!(matches!(err, ConfigError::InsecureUrl("issuer URL")));
+    assert!(err.to_string().starts_with("the issuer URL must be https"), "{err}");
+    assert!(matches!(JwksConfig::new("not a url").build().unwrap_err(), ConfigError::InvalidUrl("JWKS URL")));
     assert!(JwksConfig::new("https://auth.example.com/jwks").build().is_ok());
     assert!(JwksConfig::new("http://[::1]:8080/jwks").allow_insecure_loopback().build().is_ok());
     assert!(JwksConfig::new("http://localhost/jwks").allow_insecure_loopback().build().is_ok());
@@ -447,24 +286,34 @@ async fn a_stale_set_with_a_failing_issuer_revalidates_once_per_cooldown() {
 }
 
 #[tokio::test]
-async fn unknown_kids_never_wait_behind_a_scheduled_fetch() {
+async fn unknown_kids_wait_for_the_fetch_under_way_known_kids_never_do() {
     let issuer = Issuer::new(&["a", "b"]);
     let server = Server::start(issuer.jwks(&["a"])).await;
     let source = config(&server).build().unwrap();
     source.fetch_now().await.unwrap();
-    let v = verifier(source.clone());
-    // A slow scheduled fetch is under way...
-    server.set(|r| r.delay = Duration::from_millis(1500));
+    let v = Arc::new(verifier(source.clone()));
+    // The issuer publishes "b"; a slow scheduled fetch is under way...
+    server.set(|r| {
+        r.body = issuer.jwks(&["a", "b"]);
+        r.delay = Duration::from_millis(800);
+    });
     let background = tokio::spawn({
         let source = source.clone();
         async move { source.fetch_now().await }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    // ...and a token with an unknown kid fails fast instead of queueing.
+    // ...a token of kid "b" waits for it (no second request) and passes...
+    let waiting = tokio::spawn({
+        let (v, token) = (v.clone(), issuer.token("b"));
+        async move { code(&v, &token).await }
+    });
+    // ...while a token of the kid in hand is answered without waiting.
     let started = std::time::Instant::now();
-    assert_eq!(code(&v, &issuer.token("b")).await, Err("key_not_found"));
-    assert!(started.elapsed() < Duration::from_millis(500), "waited {:?}", started.elapsed());
+    assert_eq!(code(&v, &issuer.token("a")).await, Ok(()));
+    assert!(started.elapsed() < Duration::from_millis(300), "waited {:?}", started.elapsed());
+    assert_eq!(waiting.await.unwrap(), Ok(()));
     background.await.unwrap().unwrap();
+    assert_eq!(server.hits(), 2);
 }
 
 #[tokio::test]
@@ -551,12 +400,6 @@ async fn snapshot_gives_a_warm_start_when_the_issuer_is_down() {
     let third = config(&server).build().unwrap();
     assert!(matches!(third.load_snapshot(&old), Err(FetchError::Snapshot(_))));
     assert!(matches!(third.load_snapshot("not json"), Err(FetchError::Snapshot(_))));
-}
-
-/// A token for `kid` that no key signed (the flood an attacker can send).
-fn with_kid(issuer: &Issuer, kid: &str) -> String {
-    let header = format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#);
-    format!("{}.{}", xtask::jwk::b64(header), issuer.token("k").split_once('.').unwrap().1)
 }
 
 #[tokio::test]
