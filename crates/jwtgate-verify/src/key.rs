@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::algorithm::{Algorithm, KeyFamily};
-use crate::backend::{Active, Provider, RsaPadding};
+use crate::backend::{Active, Ed25519Point, Provider, RsaPadding};
 use crate::error::KeyError;
 
 type Hmac = <Active as Provider>::Hmac;
@@ -86,7 +86,10 @@ impl VerifyingKey {
     }
 
     pub(crate) fn ed25519(x: &[u8]) -> Result<Self, KeyError> {
-        Ok(Self::new(Material::Ed25519(Active::ed25519_key(x)?)))
+        // Length, canonical encoding and small order are checked on the
+        // bytes, before the backend: both backends then refuse the same keys.
+        let point = Ed25519Point::new(x)?;
+        Ok(Self::new(Material::Ed25519(Active::ed25519_key(&point)?)))
     }
 
     const fn new(material: Material) -> Self {

@@ -39,7 +39,7 @@ pub(crate) fn decision(
 ) {
     match outcome {
         Ok(v) => {
-            tracing::debug!(alg = %v.alg(), kid = %Capped(v.kid(), 64), iss = %Capped(v.claims().iss(), 128), "token accepted")
+            tracing::debug!(alg = %v.alg(), kid = %Capped(v.kid(), 64), iss = %Capped(v.claims().iss(), 128), "token verified")
         }
         Err(e @ (Error::KeyNotFound | Error::KeySourceUnavailable(_))) if refreshable => tracing::debug!(
             code = e.code(),

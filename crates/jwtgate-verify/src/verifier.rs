@@ -97,12 +97,14 @@ impl<R: KeyResolver> Verifier<R> {
     /// Like [`Verifier::verify`], but when the keys in hand cannot serve
     /// the token (unknown `kid`, or no keys yet) it asks the source to
     /// refresh once and tries again. With a fixed [`KeySet`] this is the
-    /// same as `verify`.
+    /// same as `verify`. A `kid` longer than [`MAX_KID_BYTES`] (unescaped)
+    /// can name no key, so it never asks for a refresh.
     ///
     /// # Errors
     ///
     /// As [`Verifier::verify`], plus [`Error::KeySourceUnavailable`] if the
-    /// refresh failed.
+    /// refresh failed. A `kid` longer than [`MAX_KID_BYTES`] is
+    /// [`Error::KeyNotFound`], whether or not the source has keys.
     pub async fn verify_async<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
         let parsed = self.parse(token, scratch);
         let outcome = match &parsed {
@@ -138,7 +140,15 @@ impl<R: KeyResolver> Verifier<R> {
         match first {
             Err(Error::KeyNotFound | Error::KeySourceUnavailable(_)) => {
                 let mut buf = [0u8; MAX_KID_BYTES];
-                let kid = token.header().kid().and_then(|k| unescaped_within(k, &mut buf));
+                // A kid too long for any key names no key in this set or in
+                // a newer one, so a fetch cannot help, and passed on as a
+                // kid-less query it would let any token with such a kid ask
+                // the source for one. The answer is what `finish` gives such
+                // a kid, even when the first attempt found no keys at all.
+                let kid = match token.header().kid() {
+                    Some(k) => Some(unescaped_within(k, &mut buf).ok_or(Error::KeyNotFound)?),
+                    None => None,
+                };
                 self.keys.refresh(KeyQuery { kid, alg }).await?;
                 let keys = self.keys.current()?;
                 self.finish(token, alg, &keys)

@@ -127,6 +127,49 @@ fn es256_der_encoded_signature_is_refused() {
     assert_eq!(outcome(&v, &der_token), Err("bad_signature"));
 }
 
+/// ECDSA malleability: whenever (r, s) verifies, so does (r, n - s), so
+/// anyone holding an ES256 token can write a second, different token with
+/// the same header and claims (the "one spelling per token" of the parser
+/// covers the encoding, not the ECDSA signature itself). jwtgate keeps
+/// accepting high S, as both backends do: refusing it would refuse about
+/// half the tokens of issuers that do not normalise S. This pins that: the
+/// twin verifies to the same claims. It is safe because nothing in jwtgate
+/// keys a security decision on the token's bytes (revocation reads claims);
+/// a cache keyed on the bytes stays correct because the twin is itself a
+/// valid token with the same claims.
+#[test]
+fn es256_high_s_twin_verifies_to_the_same_claims() {
+    // n, the order of the P-256 group (SEC 2 2.4.2), big-endian.
+    const N: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6,
+        0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+    ];
+    let issuer = Issuer::new(Alg::ES256);
+    let v = verifier_for(&issuer);
+    let token = issuer.token();
+    let sig = signature_of(&token);
+    // n - s, big-endian, borrowing from the least significant byte up.
+    let mut twin_s = [0u8; 32];
+    let mut borrow = false;
+    for i in (0..32).rev() {
+        let (d, b1) = N[i].overflowing_sub(sig[32 + i]);
+        let (d, b2) = d.overflowing_sub(u8::from(borrow));
+        twin_s[i] = d;
+        borrow = b1 || b2;
+    }
+    assert!(!borrow, "s < n");
+    // s and n - s differ: n is odd, so s = n - s has no solution.
+    assert_ne!(&sig[32..], &twin_s[..]);
+    let twin = with_signature(&token, &[&sig[..32], &twin_s[..]].concat());
+    assert_ne!(twin, token);
+
+    let (mut a, mut b) = (Scratch::new(), Scratch::new());
+    let original = v.verify(&token, &mut a).unwrap();
+    let malleated = v.verify(&twin, &mut b).unwrap();
+    assert_eq!(original.header().json(), malleated.header().json());
+    assert_eq!(original.claims().json(), malleated.claims().json());
+}
+
 /// Ed25519 malleability (RFC 8032 5.1.7): S >= L must be refused.
 #[test]
 fn ed25519_non_canonical_s_is_refused() {

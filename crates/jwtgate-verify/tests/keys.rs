@@ -4,8 +4,13 @@
 
 mod common;
 
-use common::{Issuer, b64, builder, outcome};
-use jwtgate_verify::{Algorithm, KeyError, KeyFamily, KeyOrigin, KeySet, VerifyingKey};
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{Issuer, b64, builder, outcome, ready};
+use jwtgate_verify::{
+    Algorithm, Error, KeyError, KeyFamily, KeyOrigin, KeyQuery, KeyResolver, KeySet, Scratch, Verifier, VerifyingKey,
+};
 use xtask::alg::Alg;
 
 #[test]
@@ -60,17 +65,53 @@ fn invalid_curve_points_and_weak_ed25519_keys_are_refused() {
     assert!(matches!(VerifyingKey::from_jwk_str(&off_curve), Err(KeyError::InvalidKey(_))));
     let short = format!(r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#, b64([1u8; 31]), b64([2u8; 32]));
     assert!(matches!(VerifyingKey::from_jwk_str(&short), Err(KeyError::InvalidKey(_))));
-    // The Ed25519 identity point (small order) and a low-order point.
-    let mut identity = [0u8; 32];
-    identity[0] = 1;
-    for weak in [identity, [0u8; 32]] {
+    // Every encoding of an Ed25519 point of small order and every
+    // non-canonical encoding, refused by the backend this build uses
+    // (the suite runs once per backend).
+    for weak in weak_ed25519_encodings() {
         let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(weak));
-        assert!(matches!(VerifyingKey::from_jwk_str(&jwk), Err(KeyError::InvalidKey(_))), "{weak:?}");
+        assert!(matches!(VerifyingKey::from_jwk_str(&jwk), Err(KeyError::InvalidKey(_))), "{weak:02x?}");
     }
+    // The identity spelled y = p + 1 with the sign bit: AWS-LC alone would
+    // load it, ed25519-dalek refuses it (issue 17).
+    let identity = r#"{"kty":"OKP","crv":"Ed25519","x":"7v________________________________________8"}"#;
+    assert!(matches!(VerifyingKey::from_jwk_str(identity), Err(KeyError::InvalidKey(_))));
     let p384 = format!(r#"{{"kty":"EC","crv":"P-384","x":"{}","y":"{}"}}"#, b64([1u8; 48]), b64([2u8; 48]));
     assert_eq!(VerifyingKey::from_jwk_str(&p384).unwrap_err(), KeyError::UnsupportedCurve);
     let x25519 = format!(r#"{{"kty":"OKP","crv":"X25519","x":"{}"}}"#, b64([9u8; 32]));
     assert_eq!(VerifyingKey::from_jwk_str(&x25519).unwrap_err(), KeyError::UnsupportedCurve);
+}
+
+/// Every Ed25519 encoding a key must not have, with both sign bits: the
+/// y of each point of small order (1 and p - 1 where x = 0, 0 for order
+/// 4, two for order 8; RFC 8032 5.1.2 encoding, little-endian), and every
+/// y >= p (that is y + p for y in 0..=18, the only ones below 2^255).
+fn weak_ed25519_encodings() -> Vec<[u8; 32]> {
+    let small_order_y = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    ]
+    .map(|hex| -> [u8; 32] {
+        let bytes: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()).collect();
+        bytes.try_into().unwrap()
+    });
+    let non_canonical_y = (0u8..19).map(|y| {
+        let mut e = [0xffu8; 32];
+        e[0] = 0xed + y;
+        e[31] = 0x7f;
+        e
+    });
+    let mut out = Vec::new();
+    for y in small_order_y.into_iter().chain(non_canonical_y) {
+        let mut negative = y;
+        negative[31] |= 0x80;
+        out.extend([y, negative]);
+    }
+    assert_eq!(out.len(), 2 * (5 + 19));
+    out
 }
 
 #[test]
@@ -213,6 +254,34 @@ fn a_bad_base64_member_is_named() {
     assert!(VerifyingKey::from_jwk_value(jwk).is_ok());
 }
 
+/// A key source holding a fixed set that counts the refreshes it is asked
+/// for (a refresh changes nothing).
+struct Counting {
+    keys: KeySet,
+    refreshes: AtomicUsize,
+}
+
+impl Counting {
+    fn new(keys: KeySet) -> Self {
+        Self { keys, refreshes: AtomicUsize::new(0) }
+    }
+}
+
+impl KeyResolver for Counting {
+    type Keys<'a> = &'a KeySet;
+
+    const REFRESHES: bool = true;
+
+    fn current(&self) -> Result<&KeySet, Error> {
+        Ok(&self.keys)
+    }
+
+    fn refresh(&self, _: KeyQuery<'_>) -> impl Future<Output = Result<(), Error>> + Send {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok(()))
+    }
+}
+
 #[test]
 fn a_kid_longer_than_any_key_can_have_is_refused_however_spelled() {
     let issuer = Issuer::new(Alg::ES256);
@@ -221,14 +290,32 @@ fn a_kid_longer_than_any_key_can_have_is_refused_however_spelled() {
     for (len, want) in [(max, Ok(())), (max + 1, Err("key_not_found"))] {
         let kid = "k".repeat(len);
         // `with_kid` takes any length, so a key with the long kid exists.
-        let key = VerifyingKey::from_jwk_str(&issuer.jwk_public()).unwrap().with_kid(kid.clone());
-        let v = builder(Algorithm::ES256).build(KeySet::new([key])).unwrap();
+        let key = || VerifyingKey::from_jwk_str(&issuer.jwk_public()).unwrap().with_kid(kid.clone());
+        let v = builder(Algorithm::ES256).build(KeySet::new([key()])).unwrap();
+        // The same key behind a source that refreshes, and a source that
+        // has no key for the kid: verify_async must not ask either to
+        // refresh for a kid no key can have (issue 17).
+        let holding = builder(Algorithm::ES256).build(Counting::new(KeySet::new([key()]))).unwrap();
+        let lacking = builder(Algorithm::ES256).build(Counting::new(KeySet::default())).unwrap();
+        // Raw and unescaped text differ in length: the bound is on the
+        // unescaped kid, in both the sync and the async path.
         let escaped = format!("\\u006b{}", &kid[1..]);
         for spelled in [&kid, &escaped] {
             let header = format!(r#"{{"alg":"ES256","kid":"{spelled}"}}"#);
             let token = xtask::mint::sign_raw(&issuer.written.private_jwk, &header, &payload).unwrap();
-            assert_eq!(outcome(&v, &token), want, "kid of {len} bytes, escaped: {}", spelled.starts_with('\\'));
+            let what = format!("kid of {len} bytes, escaped: {}", spelled.starts_with('\\'));
+            assert_eq!(outcome(&v, &token), want, "{what}");
+            let async_outcome = |v: &Verifier<Counting>| {
+                ready(v.verify_async(&token, &mut Scratch::new())).map(|_| ()).map_err(|e| e.code())
+            };
+            assert_eq!(async_outcome(&holding), want, "{what}");
+            assert_eq!(async_outcome(&lacking), Err("key_not_found"), "{what}");
         }
+        // A kid that fits and is missing asks once per verification; one
+        // too long for any key never asks.
+        let asked = if len > max { 0 } else { 2 };
+        assert_eq!(holding.keys().refreshes.load(Ordering::SeqCst), 0, "kid of {len} bytes: found without a refresh");
+        assert_eq!(lacking.keys().refreshes.load(Ordering::SeqCst), asked, "kid of {len} bytes");
     }
 }
 

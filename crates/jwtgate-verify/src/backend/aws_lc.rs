@@ -4,7 +4,7 @@ use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey};
 use spki::der::Encode as _;
 
-use super::{Provider, RsaPadding, rsa_modulus, strip_zeros};
+use super::{Ed25519Point, Provider, RsaPadding, rsa_modulus, strip_zeros};
 use crate::algorithm::Hash;
 use crate::error::KeyError;
 
@@ -87,12 +87,10 @@ impl Provider for AwsLc {
             .map_err(|_| KeyError::InvalidKey("P-256 point not on the curve"))
     }
 
-    fn ed25519_key(x: &[u8]) -> Result<ParsedPublicKey, KeyError> {
-        let x: &[u8; 32] = x.try_into().map_err(|_| KeyError::InvalidKey("Ed25519 key must be 32 bytes"))?;
-        if super::ed25519_small_order(x) {
-            return Err(KeyError::InvalidKey("Ed25519 key of small order"));
-        }
-        ParsedPublicKey::new(&signature::ED25519, x).map_err(|_| KeyError::InvalidKey("Ed25519 point"))
+    fn ed25519_key(point: &Ed25519Point) -> Result<ParsedPublicKey, KeyError> {
+        // Ed25519Point has refused small-order and non-canonical encodings,
+        // which AWS-LC would load.
+        ParsedPublicKey::new(&signature::ED25519, point.bytes()).map_err(|_| KeyError::InvalidKey("Ed25519 point"))
     }
 
     fn verify_hmac(key: &HmacKeys, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
@@ -122,10 +120,13 @@ impl Provider for AwsLc {
 
     fn verify_ed25519(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> bool {
         // Match the strict rules of the other backend: S < L (AWS-LC checks
-        // it too) and R not of small order (AWS-LC does not).
-        let Some(r) = signature.get(..32).and_then(|r| <&[u8; 32]>::try_from(r).ok()) else {
+        // it too) and R not of small order (AWS-LC does not). The same
+        // check as for keys also refuses a non-canonical R, which changes
+        // no verdict: both backends compare R byte for byte with the
+        // canonical encoding they compute, so such an R never verifies.
+        let Some(r) = signature.get(..32) else {
             return false;
         };
-        signature.len() == 64 && !super::ed25519_small_order(r) && key.verify_sig(message, signature).is_ok()
+        signature.len() == 64 && Ed25519Point::new(r).is_ok() && key.verify_sig(message, signature).is_ok()
     }
 }

@@ -5,7 +5,7 @@ use p256::ecdsa::signature::Verifier as _;
 use rsa::traits::PublicKeyParts as _;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
-use super::{Provider, RSA_BITS, RsaPadding, rsa_modulus, strip_zeros};
+use super::{Ed25519Point, Provider, RSA_BITS, RsaPadding, rsa_modulus, strip_zeros};
 use crate::algorithm::Hash;
 use crate::error::KeyError;
 
@@ -54,9 +54,11 @@ impl Provider for RustCrypto {
             .map_err(|_| KeyError::InvalidKey("P-256 point not on the curve"))
     }
 
-    fn ed25519_key(x: &[u8]) -> Result<ed25519_dalek::VerifyingKey, KeyError> {
-        let x: &[u8; 32] = x.try_into().map_err(|_| KeyError::InvalidKey("Ed25519 key must be 32 bytes"))?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| KeyError::InvalidKey("Ed25519 point"))?;
+    fn ed25519_key(point: &Ed25519Point) -> Result<ed25519_dalek::VerifyingKey, KeyError> {
+        let key = ed25519_dalek::VerifyingKey::from_bytes(point.bytes())
+            .map_err(|_| KeyError::InvalidKey("Ed25519 point"))?;
+        // Ed25519Point has refused every small-order encoding already;
+        // ed25519-dalek's own check stays as a second line (once per key).
         if key.is_weak() {
             return Err(KeyError::InvalidKey("Ed25519 key of small order"));
         }

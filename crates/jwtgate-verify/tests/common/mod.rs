@@ -2,8 +2,11 @@
 #![allow(dead_code, reason = "each test crate uses its own subset of these helpers")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -138,4 +141,13 @@ pub(crate) fn with_signature(token: &str, signature: &[u8]) -> String {
 
 pub(crate) fn signature_of(token: &str) -> Vec<u8> {
     unb64(token.rsplit_once('.').unwrap().1)
+}
+
+/// Polls a future that completes without waiting (the test key sources
+/// refresh synchronously), so async verification needs no runtime.
+pub(crate) fn ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("the test source never waits"),
+    }
 }
