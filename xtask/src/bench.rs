@@ -93,11 +93,7 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32) -> Result<()> {
     let script = dir.join("tokens.lua");
     std::fs::write(&script, SCRIPT).context(|| "cannot write the wrk script".to_owned())?;
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context(|| "cannot start the tokio runtime".to_owned())?;
+    let rt = xtask::serve::runtime()?;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     println!(
         "load benchmark: {requests} requests per scenario, {connections} connections, wrk 1 thread, server 2 \

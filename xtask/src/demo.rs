@@ -165,8 +165,9 @@ pub async fn run_cases(dir: &Path, port: u16) -> Result<Demo> {
             iss: iss.clone(),
             aud: vec![AUD.to_owned()],
             sub: "checkout-service".to_owned(),
+            client_id: Some("checkout".to_owned()),
             ttl: "5m".to_owned(),
-            claims: Some(format!(r#"{{"scope":"{SCOPE}","client_id":"checkout"}}"#)),
+            claims: Some(format!(r#"{{"scope":"{SCOPE}"}}"#)),
             typ: "at+jwt".to_owned(),
             ..mint::Request::default()
         }))
@@ -249,10 +250,7 @@ pub async fn run_cases(dir: &Path, port: u16) -> Result<Demo> {
     run("rotation: new kid ed-2 accepted", Some(token(&keys.next, &same)?), 200, "-").await?;
     run(
         "scope profile only (needs orders:read)",
-        Some(token(&keys.es, &|r| mint::Request {
-            claims: Some(r#"{"scope":"profile","client_id":"c"}"#.into()),
-            ..r
-        })?),
+        Some(token(&keys.es, &|r| mint::Request { claims: Some(r#"{"scope":"profile"}"#.into()), ..r })?),
         403,
         "insufficient_scope",
     )
@@ -351,12 +349,7 @@ pub fn run(root: &Path, port: u16, keep_running: bool) -> Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(&dir).context(|| format!("cannot clear {}", dir.display()))?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context(|| "cannot start the tokio runtime".to_owned())?;
-    runtime.block_on(async {
+    crate::serve::runtime()?.block_on(async {
         println!("jwtgate demo: an issuer and a protected service on 127.0.0.1\n");
         let demo = run_cases(&dir, port).await?;
         println!("issuer   {} (OIDC discovery + JWKS: ES256 es-1, EdDSA ed-1; ed-2 published at the rotation)", demo.issuer.url());

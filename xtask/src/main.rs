@@ -57,6 +57,12 @@ enum Task {
         /// Subject (sub)
         #[arg(long)]
         sub: String,
+        /// OAuth client the token was issued to (client_id). With it, the
+        /// defaults make a complete RFC 9068 access token (typ at+jwt; iss,
+        /// exp, aud, sub, client_id, iat, jti), as
+        /// `Verifier::builder().rfc9068_access_token()` requires
+        #[arg(long, value_name = "ID")]
+        client_id: Option<String>,
         /// Lifetime: exp = iat + TTL (300, 45s, 5m, 2h, 1d; -1h for an expired token)
         #[arg(long, default_value = "5m", allow_hyphen_values = true)]
         ttl: String,
@@ -88,6 +94,27 @@ enum Task {
         /// Keep both servers running after the cases, to try by hand
         #[arg(long)]
         keep_running: bool,
+    },
+    /// A local identity provider for development: OIDC discovery and
+    /// DIR/jwks.json over plain http on 127.0.0.1, until Ctrl-C. Prints its
+    /// issuer URL and a ready-to-paste mint command for it.
+    Issuer {
+        /// Directory whose jwks.json to publish, as `keygen --out DIR` writes
+        /// it. The file is read again on every request, so a key that keygen
+        /// adds (a rotation) is served at once
+        #[arg(long, value_name = "DIR")]
+        keys: PathBuf,
+        /// Port to listen on (0: the port of the --issuer URL if given, else
+        /// any free port). Fix it so the issuer URL in a service's
+        /// configuration stays valid across restarts
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Issuer identifier to advertise instead of http://127.0.0.1:PORT,
+        /// e.g. http://localhost:8800 or http://127.0.0.1:8800/realms/dev
+        /// (discovery and the JWKS are served under its path). Plain http on
+        /// 127.0.0.1 or localhost only: that is where this server listens
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
     },
     /// Load benchmark of the hyper middleware (needs `wrk`): requests/s and
     /// p99 with no auth and with EdDSA, ES256, RS256 and HS256 tokens.
@@ -136,11 +163,12 @@ fn main() -> ExitCode {
             let req = keygen::Request { alg, bits, kid, out: out.clone(), force };
             keygen::run(&req).map(|written| println!("{}", keygen::describe(&written, alg, &out)))
         }
-        Task::Mint { key, alg, iss, aud, sub, ttl, nbf, now, claims, header, typ, kid } => {
-            let req = mint::Request { key, alg, iss, aud, sub, ttl, nbf, now, claims, header, typ, kid };
+        Task::Mint { key, alg, iss, aud, sub, client_id, ttl, nbf, now, claims, header, typ, kid } => {
+            let req = mint::Request { key, alg, iss, aud, sub, client_id, ttl, nbf, now, claims, header, typ, kid };
             mint::run(&req).map(|token| println!("{token}"))
         }
         Task::Demo { port, keep_running } => xtask::demo::run(&root(), port, keep_running),
+        Task::Issuer { keys, port, issuer } => xtask::issuer::run(&keys, port, issuer.as_deref()),
         Task::Bench { requests, connections } => bench::run(&root(), requests, connections),
         Task::Fuzz { target, time, no_sanitizer } => {
             let sanitizer = if no_sanitizer { fuzz::Sanitizer::None } else { fuzz::Sanitizer::Default };

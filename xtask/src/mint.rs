@@ -23,6 +23,10 @@ pub struct Request {
     pub aud: Vec<String>,
     /// `sub`.
     pub sub: String,
+    /// `client_id`, the OAuth client the token was issued to; none if absent.
+    /// RFC 9068 section 2.2 requires it in an access token, so a token
+    /// without it fails `Verifier::builder().rfc9068_access_token()`.
+    pub client_id: Option<String>,
     /// Lifetime: `exp = iat + ttl`, e.g. `5m`, `300`, `-1h` (already expired).
     pub ttl: String,
     /// `nbf`: absolute seconds, or `+30s` / `-1m` relative to now; none if absent.
@@ -75,6 +79,9 @@ pub fn run(req: &Request) -> Result<String> {
         many => {
             claims.insert("aud".to_owned(), json!(many));
         }
+    }
+    if let Some(client_id) = &req.client_id {
+        claims.insert("client_id".to_owned(), json!(client_id));
     }
     claims.insert("iat".to_owned(), json!(now));
     let exp = now.checked_add(parse_duration(&req.ttl)?).ok_or_else(|| Error::msg("--ttl overflows"))?;

@@ -1,5 +1,5 @@
-//! Serving a tower service over HTTP/1.1 on 127.0.0.1, for the demo and
-//! the load benchmark.
+//! Serving a tower service over HTTP/1.1 on 127.0.0.1, for the demo, the
+//! development issuer and the load benchmark.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -22,6 +22,20 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// The runtime of every task that serves: multi-threaded with two workers
+/// (the build machine has two cores; the load benchmark reports this).
+///
+/// # Errors
+///
+/// If the runtime cannot start.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context(|| "cannot start the tokio runtime".to_owned())
 }
 
 /// Binds 127.0.0.1:`port` (0: any free port) and serves `service`.

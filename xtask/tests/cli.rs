@@ -1,8 +1,15 @@
-//! The xtask binary: bad input gets a clear message and a non-zero exit.
+//! The xtask binary: bad input gets a clear message and a non-zero exit,
+//! and what it makes works: a minted token passes the verifier's RFC 9068
+//! preset, and the development issuer serves what discovery clients fetch.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
 
-use std::process::{Command, Output};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).output().unwrap()
@@ -157,4 +164,157 @@ fn mint_prints_one_compact_jws() {
     assert_eq!(claims.exp().unwrap().floor(), 1_700_000_000 - 3600);
     assert_eq!(claims.nbf().unwrap().floor(), 1_700_000_010);
     assert_eq!(claims.aud().unwrap().len(), 2);
+}
+
+fn mint_token(key: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["mint", "--key", key.to_str().unwrap(), "--iss", "https://auth.example.com"];
+    args.extend(["--aud", "orders-api", "--sub", "checkout"]);
+    args.extend_from_slice(extra);
+    let out = xtask(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+}
+
+#[test]
+fn mint_with_client_id_passes_the_rfc9068_preset() {
+    use jwtgate_verify::{Algorithm, KeyOrigin, KeySet, Scratch, Verifier};
+    let dir = tempfile::tempdir().unwrap();
+    assert!(xtask(&["keygen", "--alg", "EdDSA", "--kid", "k", "--out", dir.path().to_str().unwrap()]).status.success());
+    let jwks = std::fs::read_to_string(dir.path().join("jwks.json")).unwrap();
+    let verifier = Verifier::builder()
+        .issuer("https://auth.example.com")
+        .audience("orders-api")
+        .algorithms([Algorithm::EdDSA])
+        .rfc9068_access_token()
+        .build(KeySet::from_jwks_str(&jwks, KeyOrigin::Local).unwrap())
+        .unwrap();
+    let key = dir.path().join("k.private.jwk.json");
+
+    // The flags' defaults (typ at+jwt, iat, exp, jti) and --client-id are
+    // all RFC 9068 section 2.2 asks for.
+    let token = mint_token(&key, &["--client-id", "checkout"]);
+    let mut scratch = Scratch::new();
+    let verified = verifier.verify(&token, &mut scratch).unwrap();
+    assert_eq!(verified.claims().get("client_id").unwrap().as_str().unwrap(), "checkout");
+
+    // Without it the preset refuses: the flag is what completes the token.
+    let token = mint_token(&key, &[]);
+    let mut scratch = Scratch::new();
+    let refused = verifier.verify(&token, &mut scratch).unwrap_err();
+    assert_eq!(refused.code(), "missing_claim", "{refused}");
+}
+
+/// The child process, killed when the test ends however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One GET over a plain TCP socket (HTTP/1.1, `Connection: close`), so this
+/// test needs no HTTP client; every step is bounded by a timeout. Returns
+/// the response head (status line and headers) and the body.
+fn http_get(url: &str) -> (String, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let addr: SocketAddr = host.parse().unwrap();
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+/// GETs `url` and checks what a JWKS client checks first: 200 and a JSON
+/// media type. Returns the body as JSON.
+fn get_json(url: &str) -> serde_json::Value {
+    let (head, body) = http_get(url);
+    assert!(head.starts_with("HTTP/1.1 200"), "{url}: {head}");
+    assert!(head.lines().any(|l| l.eq_ignore_ascii_case("content-type: application/json")), "{url}: {head}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn issuer_serves_discovery_and_the_jwks_it_reads_on_every_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(xtask(&["keygen", "--alg", "ES256", "--kid", "es-1", "--out", d]).status.success());
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["issuer", "--keys", d])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+
+    // Its banner, line by line, through a thread so the wait has a deadline.
+    let stdout = child.0.stdout.take().unwrap();
+    let (lines, banner) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut printed = Vec::new();
+    while !printed.iter().any(|l: &String| l.contains("Ctrl-C")) {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let line = banner.recv_timeout(wait).unwrap_or_else(|_| panic!("no full banner in 30 s: {printed:?}"));
+        printed.push(line);
+    }
+    let url = printed.iter().find_map(|l| l.strip_prefix("issuer ")).unwrap().trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // The example mints with the published key, for this issuer.
+    let text = printed.join("\n");
+    let key = dir.path().join("es-1.private.jwk.json");
+    assert!(text.contains(&format!("cargo xtask mint --key {} --iss {url} ", key.display())), "{text}");
+    assert!(text.contains("--client-id"), "{text}");
+
+    let discovery = get_json(&format!("{url}/.well-known/openid-configuration"));
+    assert_eq!(discovery["issuer"], url.as_str());
+    let jwks_uri = discovery["jwks_uri"].as_str().unwrap().to_owned();
+    assert_eq!(jwks_uri, format!("{url}/jwks.json"));
+    assert_eq!(discovery["id_token_signing_alg_values_supported"], serde_json::json!(["ES256"]));
+    let kids = |jwks: &serde_json::Value| -> Vec<String> {
+        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(kids(&get_json(&jwks_uri)), ["es-1"]);
+
+    // A key keygen adds is served by the next request: no restart.
+    assert!(xtask(&["keygen", "--alg", "RS256", "--kid", "rs-2", "--out", d]).status.success());
+    assert_eq!(kids(&get_json(&jwks_uri)), ["es-1", "rs-2"]);
+    let discovery = get_json(&format!("{url}/.well-known/openid-configuration"));
+    assert_eq!(discovery["id_token_signing_alg_values_supported"], serde_json::json!(["ES256", "RS256"]));
+
+    let (head, _) = http_get(&format!("{url}/elsewhere"));
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    assert!(child.0.try_wait().unwrap().is_none(), "the issuer runs until stopped");
+}
+
+#[test]
+fn issuer_refuses_a_missing_jwks_and_urls_clients_could_not_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert_fails_with(&xtask(&["issuer", "--keys", d]), "make a key first, e.g. `cargo xtask keygen");
+    assert!(xtask(&["keygen", "--alg", "EdDSA", "--kid", "k", "--out", d]).status.success());
+    let cases = [
+        ("https://auth.example.com", "must start with http://"),
+        ("http://auth.example.com:8800", "must be on 127.0.0.1 or localhost"),
+        ("http://127.0.0.1:8800/?tenant=a", "may not have a query or fragment"),
+        ("http://127.0.0.1:0", "has an invalid port"),
+    ];
+    for (issuer, needle) in cases {
+        assert_fails_with(&xtask(&["issuer", "--keys", d, "--issuer", issuer]), needle);
+    }
+    let out = xtask(&["issuer", "--keys", d, "--issuer", "http://localhost:8800", "--port", "8801"]);
+    assert_fails_with(&out, "is on port 8800, but this server would listen on 8801");
 }
