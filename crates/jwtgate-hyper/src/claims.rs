@@ -5,6 +5,26 @@ use std::sync::Arc;
 
 use jwtgate_verify::{Algorithm, JsonStr, Verified};
 
+use crate::rejection::Responder;
+
+/// What [`JwtAuth`](crate::JwtAuth) leaves in the extensions of every
+/// request it lets through (accepted, anonymous or skipped), for the layers
+/// and extractors behind it. Private to the crate: nothing outside can
+/// insert or read it, so it always comes from the auth layer itself.
+#[derive(Clone)]
+pub(crate) struct AuthContext {
+    /// How the auth layer answers refusals (realm, resource metadata,
+    /// `Retry-After`, `map_rejection`), so that [`RequireScopes`](crate::RequireScopes)
+    /// answers the same way without being told twice, and cannot drift
+    /// from it when one of the two is reconfigured.
+    pub(crate) responder: Arc<Responder>,
+    /// `std::any::type_name` of the claims type `T` the layer stores
+    /// (`VerifiedClaims<T>`), so an extractor asking for another `T` can
+    /// name both types.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code, reason = "read by the axum extractors only"))]
+    pub(crate) claims_type: &'static str,
+}
+
 /// The default custom-claims type: every claim as JSON.
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;
 

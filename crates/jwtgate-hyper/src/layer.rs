@@ -18,7 +18,9 @@ use crate::token_source::TokenSource;
 pub(crate) struct Config<V> {
     pub(crate) verifier: Arc<V>,
     pub(crate) sources: Vec<TokenSource>,
-    pub(crate) responder: Responder,
+    /// Shared with every request the layer lets through (see
+    /// [`AuthContext`](crate::claims::AuthContext)), hence the `Arc`.
+    pub(crate) responder: Arc<Responder>,
     pub(crate) skip_paths: Vec<String>,
     pub(crate) optional: bool,
     pub(crate) scopes: Arc<[String]>,
@@ -46,7 +48,7 @@ impl<V> Clone for Config<V> {
         Self {
             verifier: Arc::clone(&self.verifier),
             sources: self.sources.clone(),
-            responder: self.responder.clone(),
+            responder: Arc::clone(&self.responder),
             skip_paths: self.skip_paths.clone(),
             optional: self.optional,
             scopes: Arc::clone(&self.scopes),
@@ -89,7 +91,7 @@ impl<V> JwtAuthLayer<V> {
             config: Arc::new(Config {
                 verifier,
                 sources: vec![TokenSource::authorization_header()],
-                responder: Responder::default(),
+                responder: Arc::new(Responder::default()),
                 skip_paths: Vec::new(),
                 optional: false,
                 scopes: Arc::from([]),
@@ -106,8 +108,22 @@ impl<V, T> JwtAuthLayer<V, T> {
         Arc::make_mut(&mut self.config)
     }
 
+    fn responder_mut(&mut self) -> &mut Responder {
+        Arc::make_mut(&mut self.config_mut().responder)
+    }
+
     /// Deserializes the claims of every accepted token into `U` (serde).
-    /// A token whose claims do not fit `U` is refused (`invalid_claim`).
+    ///
+    /// A token whose claims do not fit `U` is refused: `missing_claim`
+    /// when a field `U` requires is absent, `invalid_claim` otherwise. The
+    /// `error_description` names the field when `U` is a struct and the
+    /// field is one of its own (`required claim "tenant" is missing`,
+    /// `claim "tenant" is invalid`), never a value; the log line (info) adds
+    /// the kind of serde error, the type expected and the position.
+    ///
+    /// Handlers must ask for the same type: with the `axum` feature, a
+    /// `VerifiedClaims<X>` extractor behind a layer that stores
+    /// `VerifiedClaims<U>` answers `500` and logs an error naming both.
     #[must_use]
     pub fn claims<U>(self) -> JwtAuthLayer<V, U> {
         JwtAuthLayer { config: self.config, claims: PhantomData }
@@ -122,10 +138,13 @@ impl<V, T> JwtAuthLayer<V, T> {
         self
     }
 
-    /// The `realm` of the `WWW-Authenticate` challenge.
+    /// The `realm` of the `WWW-Authenticate` challenge. A
+    /// [`RequireScopesLayer`](crate::RequireScopesLayer) behind this layer
+    /// uses it too (and `resource_metadata`, `retry_after`,
+    /// `map_rejection`), unless given a realm of its own.
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.config_mut().responder.realm = realm.into();
+        self.responder_mut().realm = realm.into();
         self
     }
 
@@ -133,14 +152,14 @@ impl<V, T> JwtAuthLayer<V, T> {
     /// so clients can discover which authorization server to ask.
     #[must_use]
     pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
-        self.config_mut().responder.resource_metadata = Some(url.into());
+        self.responder_mut().resource_metadata = Some(url.into());
         self
     }
 
     /// The `Retry-After` of a `503` (key source unavailable).
     #[must_use]
     pub fn retry_after(mut self, after: Duration) -> Self {
-        self.config_mut().responder.retry_after = after;
+        self.responder_mut().retry_after = after;
         self
     }
 
@@ -152,7 +171,7 @@ impl<V, T> JwtAuthLayer<V, T> {
     where
         F: Fn(&Rejection, Response<Bytes>) -> Response<Bytes> + Send + Sync + 'static,
     {
-        self.config_mut().responder.map = Some(Arc::new(map));
+        self.responder_mut().map = Some(Arc::new(map));
         self
     }
 
@@ -188,9 +207,20 @@ impl<V, T> JwtAuthLayer<V, T> {
     ///
     /// # Security
     ///
-    /// Every incoming `header` is removed first, on every request, so a
-    /// caller cannot forge it; a claim that cannot be a header value is not
-    /// forwarded.
+    /// On every request (accepted, anonymous, skipped or refused), every
+    /// incoming header whose name equals `header` once `_` is read as `-`
+    /// is removed first (`x_user_id` as well as `x-user-id`: CGI, WSGI,
+    /// PHP and nginx with `underscores_in_headers` turn both into
+    /// `HTTP_X_USER_ID`), so a caller cannot forge it.
+    ///
+    /// A value is forwarded only if it is visible ASCII (`0x21..=0x7E`)
+    /// with inner spaces allowed: no leading or trailing space, no control
+    /// character (tab included), no byte above `0x7E`. Anything else would
+    /// reach the upstream changed (trimmed by its parser, or decoded in
+    /// another charset), so it is not forwarded at all: the header is
+    /// absent, a warning is logged (claim and header names, never the
+    /// value) and [`AuthStats::claims_not_forwarded`] counts it. The
+    /// request itself is still accepted.
     #[must_use]
     pub fn forward_claim(mut self, claim: impl Into<String>, header: HeaderName) -> Self {
         self.config_mut().forward.push((claim.into(), header));

@@ -5,6 +5,7 @@
 mod axum;
 mod body;
 mod claims;
+mod custom;
 mod future;
 #[cfg(feature = "tonic")]
 mod grpc;
@@ -16,7 +17,7 @@ mod stats;
 mod token_source;
 
 #[cfg(feature = "axum")]
-pub use crate::axum::NotAuthenticated;
+pub use crate::axum::{ClaimsRejection, NotAuthenticated};
 pub use body::ResponseBody;
 pub use claims::{JsonMap, RegisteredClaims, VerifiedClaims};
 pub use future::ResponseFuture;

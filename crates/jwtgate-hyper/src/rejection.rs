@@ -69,6 +69,18 @@ impl Rejection {
         }
     }
 
+    /// The `error` member of the JSON body: the challenge's `error`
+    /// attribute, so body and header say the same; for a 503, which has no
+    /// challenge, RFC 6749's `temporarily_unavailable`. A missing token has
+    /// none: RFC 6750 3.1 says a request that lacks authentication gets no
+    /// error code, and `code` (`missing_token`) already names the case.
+    const fn body_error(&self) -> Option<&'static str> {
+        match self {
+            Self::Unavailable(_) => Some("temporarily_unavailable"),
+            _ => self.oauth_error(),
+        }
+    }
+
     /// A short human description: fixed text (plus at most a configured
     /// claim or scope name), never anything from the token.
     fn description(&self) -> String {
@@ -135,15 +147,18 @@ impl Responder {
 
     fn default_response(&self, rejection: &Rejection) -> Response<Bytes> {
         let description = rejection.description();
+        // The body and the challenge escape the same text differently: the
+        // JSON string keeps it whole (quotes escaped), while the challenge's
+        // quoted-string may not contain `"` or `\` at all (RFC 6750 3).
         let mut body = String::with_capacity(96);
-        body.push_str("{\"error\":\"");
-        body.push_str(rejection.oauth_error().unwrap_or(if rejection.status().is_server_error() {
-            "temporarily_unavailable"
-        } else {
-            "unauthorized"
-        }));
-        body.push_str("\",\"error_description\":\"");
-        push_quotable(&mut body, &description);
+        body.push('{');
+        if let Some(error) = rejection.body_error() {
+            body.push_str("\"error\":\"");
+            body.push_str(error);
+            body.push_str("\",");
+        }
+        body.push_str("\"error_description\":\"");
+        push_json_escaped(&mut body, &description);
         body.push_str("\",\"code\":\"");
         body.push_str(rejection.code());
         body.push_str("\"}");
@@ -195,11 +210,30 @@ impl Responder {
     }
 }
 
-/// Appends `s` keeping only `%x20-21 / %x23-5B / %x5D-7E` (RFC 6750 3's
-/// set for `error_description`, which also makes it a valid JSON string
-/// body and header value); anything else becomes `?`.
+/// Appends `s` for a challenge parameter, keeping only `%x20-21 / %x23-5B
+/// / %x5D-7E` (RFC 6750 3's set for `error_description`, which is also
+/// always a valid header value); anything else becomes `?`. For headers
+/// only: the JSON body uses [`push_json_escaped`].
 fn push_quotable(out: &mut String, s: &str) {
     out.extend(s.chars().map(|c| if matches!(c, ' '..='~') && c != '"' && c != '\\' { c } else { '?' }));
+}
+
+/// Appends `s` as the inside of a JSON string (RFC 8259 7): every
+/// character kept, `"` and `\` and control characters escaped.
+fn push_json_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c < ' ' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -263,5 +297,42 @@ mod tests {
         let mut s = String::new();
         push_quotable(&mut s, "a\"b\\c\nd\u{e9}");
         assert_eq!(s, "a?b?c?d?");
+    }
+
+    #[test]
+    fn json_escaping_keeps_the_text() {
+        let text = "a\"b\\c\nd\u{e9}\u{1}\t/";
+        let mut s = String::from("\"");
+        push_json_escaped(&mut s, text);
+        s.push('"');
+        assert_eq!(serde_json::from_str::<String>(&s).unwrap(), text);
+    }
+
+    /// The same description in both places: whole in the JSON body, reduced
+    /// to the quotable set in the challenge.
+    #[test]
+    fn quotes_survive_in_the_body_only() {
+        let rejection = Rejection::InvalidToken(Error::MissingClaim("client_id".into()));
+        let r = Responder::default().respond(&rejection, &http::HeaderMap::new());
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["error_description"], "required claim \"client_id\" is missing");
+        assert_eq!(body["code"], "missing_claim");
+        assert!(
+            header(&r, WWW_AUTHENTICATE).contains("error_description=\"required claim ?client_id? is missing\""),
+            "{}",
+            header(&r, WWW_AUTHENTICATE)
+        );
+    }
+
+    /// RFC 6750 3.1: no error code for a request without authentication;
+    /// the body agrees with the challenge and keeps the stable `code`.
+    #[test]
+    fn missing_token_body_has_no_error_member() {
+        let r = Responder::default().respond(&Rejection::MissingToken, &http::HeaderMap::new());
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error_description": "no access token in the request", "code": "missing_token"})
+        );
     }
 }

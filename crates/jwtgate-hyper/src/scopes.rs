@@ -1,5 +1,6 @@
 //! [`RequireScopesLayer`]: per-route scope checks behind [`JwtAuth`](crate::JwtAuth).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -8,7 +9,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::body::ResponseBody;
-use crate::claims::RegisteredClaims;
+use crate::claims::{AuthContext, RegisteredClaims};
 use crate::future::ResponseFuture;
 use crate::rejection::{Rejection, Responder};
 
@@ -20,22 +21,30 @@ use crate::rejection::{Rejection, Responder};
 /// Scopes come from the `scope` claim (space-separated, RFC 9068) or else
 /// the `scp` array. A request with no verified token at all (optional
 /// authentication, or the auth layer not mounted) gets `401`.
+///
+/// Refusals are answered the way the [`JwtAuthLayer`](crate::JwtAuthLayer)
+/// in front answers its own: same realm, `resource_metadata`,
+/// `Retry-After` and `map_rejection` hook, read from the request the auth
+/// layer let through, so the two cannot disagree. Only outside any auth
+/// layer does it fall back to the defaults (realm `api`).
 #[derive(Clone, Debug)]
 pub struct RequireScopesLayer {
     scopes: Arc<[String]>,
-    responder: Responder,
+    realm: Option<Arc<str>>,
 }
 
 impl RequireScopesLayer {
     /// Requires every one of `scopes`.
     pub fn new<S: Into<String>>(scopes: impl IntoIterator<Item = S>) -> Self {
-        Self { scopes: scopes.into_iter().map(Into::into).collect(), responder: Responder::default() }
+        Self { scopes: scopes.into_iter().map(Into::into).collect(), realm: None }
     }
 
-    /// The `realm` of the challenge (match your [`JwtAuthLayer`](crate::JwtAuthLayer)'s).
+    /// A `realm` for this layer's challenges that differs from the auth
+    /// layer's; the rest of the auth layer's answer is kept. Without it,
+    /// the auth layer's realm is used (usually what you want).
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.responder.realm = realm.into();
+        self.realm = Some(Arc::from(realm.into()));
         self
     }
 }
@@ -44,7 +53,7 @@ impl<S> Layer<S> for RequireScopesLayer {
     type Service = RequireScopes<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequireScopes { inner, scopes: Arc::clone(&self.scopes), responder: self.responder.clone() }
+        RequireScopes { inner, scopes: Arc::clone(&self.scopes), realm: self.realm.clone() }
     }
 }
 
@@ -53,7 +62,23 @@ impl<S> Layer<S> for RequireScopesLayer {
 pub struct RequireScopes<S> {
     inner: S,
     scopes: Arc<[String]>,
-    responder: Responder,
+    realm: Option<Arc<str>>,
+}
+
+impl<S> RequireScopes<S> {
+    /// The auth layer's responder (or the default outside one), with this
+    /// layer's realm if it has its own. Only built for a refusal.
+    fn responder<'r>(&self, auth: Option<&'r AuthContext>) -> Cow<'r, Responder> {
+        let base = auth.map_or_else(|| Cow::Owned(Responder::default()), |c| Cow::Borrowed(&*c.responder));
+        match &self.realm {
+            None => base,
+            Some(realm) => {
+                let mut own = base.into_owned();
+                own.realm = (**realm).to_owned();
+                Cow::Owned(own)
+            }
+        }
+    }
 }
 
 impl<S> RequireScopes<S> {
@@ -92,6 +117,7 @@ where
             Some(_) => return ResponseFuture::inner(self.inner.call(req)),
         };
         tracing::info!(path = req.uri().path(), code = rejection.code(), "request refused");
-        ResponseFuture::rejected(self.responder.respond(&rejection, req.headers()))
+        let responder = self.responder(req.extensions().get::<AuthContext>());
+        ResponseFuture::rejected(responder.respond(&rejection, req.headers()))
     }
 }

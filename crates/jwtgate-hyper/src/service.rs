@@ -1,18 +1,19 @@
 //! [`JwtAuth`]: the middleware's service.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use jwtgate_verify::{Error, RawValue, Scratch, TokenVerifier, Verified};
 use serde::de::DeserializeOwned;
 use tower_service::Service;
 
 use crate::body::ResponseBody;
-use crate::claims::{JsonMap, RegisteredClaims, VerifiedClaims};
+use crate::claims::{AuthContext, JsonMap, RegisteredClaims, VerifiedClaims};
 use crate::future::{ResponseFuture, rejection_response};
 use crate::layer::Config;
 use crate::rejection::Rejection;
@@ -77,6 +78,34 @@ enum Decision<T> {
     Refresh(String),
 }
 
+impl<V> Config<V> {
+    /// Removes every incoming header that could pass for a forwarded one.
+    fn strip_forwarded(&self, headers: &mut HeaderMap) {
+        if self.forward.is_empty() {
+            return;
+        }
+        // Collected first (no allocation when nothing matches): a
+        // `HeaderMap` cannot drop entries while its names are borrowed.
+        let doomed: Vec<HeaderName> = headers
+            .keys()
+            .filter(|incoming| self.forward.iter().any(|(_, name)| same_header(incoming, name)))
+            .cloned()
+            .collect();
+        for name in &doomed {
+            headers.remove(name);
+        }
+    }
+
+    /// Leaves the auth layer's context for the layers and extractors
+    /// behind it, on every request it lets through.
+    fn mark<T: 'static, B>(&self, req: &mut Request<B>) {
+        req.extensions_mut().insert(AuthContext {
+            responder: Arc::clone(&self.responder),
+            claims_type: std::any::type_name::<T>(),
+        });
+    }
+}
+
 impl<V: TokenVerifier> Config<V> {
     /// Everything after the signature and claim checks: the claims type,
     /// the scopes, the forwarded headers.
@@ -85,12 +114,26 @@ impl<V: TokenVerifier> Config<V> {
         if !registered.has_scopes(&self.scopes) {
             return Err(Rejection::InsufficientScope(Arc::clone(&self.scopes)));
         }
-        let custom = verified.claims_as::<T>().map_err(Rejection::InvalidToken)?;
+        // Not `Verified::claims_as`: its error says only "custom claims";
+        // this one names the field and logs why (see `custom`).
+        let custom = crate::custom::deserialize::<T>(verified.claims()).map_err(Rejection::InvalidToken)?;
         let forward = self
             .forward
             .iter()
             .enumerate()
-            .filter_map(|(i, (claim, _))| Some((i, header_value(verified.claims().get(claim)?)?)))
+            .filter_map(|(i, (claim, header))| {
+                let value = verified.claims().get(claim)?;
+                let forwardable = header_value(value);
+                if forwardable.is_none() {
+                    self.stats.record_claim_not_forwarded();
+                    tracing::warn!(
+                        claim = claim.as_str(),
+                        header = header.as_str(),
+                        "claim not forwarded: its value is not visible ASCII without leading or trailing spaces"
+                    );
+                }
+                Some((i, forwardable?))
+            })
             .collect();
         Ok(Admitted { claims: VerifiedClaims::new(registered, custom), forward })
     }
@@ -127,21 +170,42 @@ impl<T: Clone + Send + Sync + 'static> Admitted<T> {
                 req.headers_mut().insert(name, value);
             }
         }
+        config.mark::<T, _>(req);
         req.extensions_mut().insert(self.claims.registered().clone());
         req.extensions_mut().insert(self.claims);
     }
 }
 
+/// `true` if header names `a` and `b` are the same once `_` is read as
+/// `-` (and case is ignored, though `HeaderName`s are lowercase already):
+/// the mapping CGI-style gateways apply (`X-User-Id` and `x_user_id` both
+/// become `HTTP_X_USER_ID`).
+fn same_header(a: &HeaderName, b: &HeaderName) -> bool {
+    let fold = |c: u8| if c == b'_' { b'-' } else { c.to_ascii_lowercase() };
+    let (a, b) = (a.as_str().as_bytes(), b.as_str().as_bytes());
+    a.len() == b.len() && a.iter().zip(b).all(|(&x, &y)| fold(x) == fold(y))
+}
+
 /// A forwarded claim as a header value: a string as it is, anything else as
-/// its JSON text; `None` when the result is not a valid header value.
+/// its JSON text; `None` when that text is not [`forwardable`].
 fn header_value(value: RawValue<'_>) -> Option<HeaderValue> {
-    match value.as_str() {
+    let text: Cow<'_, str> = match value.as_str() {
         Some(s) => match s.as_str() {
-            Some(plain) => HeaderValue::from_str(plain).ok(),
-            None => HeaderValue::from_str(&s.chars().collect::<String>()).ok(),
+            Some(plain) => Cow::Borrowed(plain),
+            None => Cow::Owned(s.chars().collect()),
         },
-        None => HeaderValue::from_str(value.as_json()).ok(),
-    }
+        None => Cow::Borrowed(value.as_json()),
+    };
+    if forwardable(&text) { HeaderValue::from_str(&text).ok() } else { None }
+}
+
+/// Visible ASCII (`0x21..=0x7E`) with spaces inside only: text an upstream
+/// reads back unchanged. A leading or trailing space would be trimmed by
+/// its parser (`"alice "` becomes `alice`), a control character or a byte
+/// above `0x7E` is refused or decoded differently by different servers.
+fn forwardable(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().all(|&b| matches!(b, b' '..=b'~')) && bytes.first() != Some(&b' ') && bytes.last() != Some(&b' ')
 }
 
 thread_local! {
@@ -185,11 +249,10 @@ where
         let config = &*self.config;
         // Before anything else, so no path (skipped, anonymous, refused)
         // lets a forged value through.
-        for (_, name) in &config.forward {
-            req.headers_mut().remove(name);
-        }
+        config.strip_forwarded(req.headers_mut());
         if config.skip_paths.iter().any(|p| p == req.uri().path()) {
             config.stats.record("skipped");
+            config.mark::<T, _>(&mut req);
             return ResponseFuture::inner(self.inner.call(req));
         }
 
@@ -214,6 +277,7 @@ where
             }
             Decision::Anonymous => {
                 config.record_pass::<T>(req.uri().path(), None);
+                config.mark::<T, _>(&mut req);
                 ResponseFuture::inner(self.inner.call(req))
             }
             Decision::Reject(rejection) => ResponseFuture::rejected(config.refuse(&req, &rejection)),

@@ -7,7 +7,7 @@ mod common;
 
 use std::convert::Infallible;
 
-use common::{Handler, Keys};
+use common::{Handler, Keys, Logs};
 use http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
 use http::{HeaderName, Request, Response, StatusCode};
 use http_body_util::BodyExt;
@@ -65,7 +65,13 @@ async fn missing_token_is_401_with_a_bare_challenge() {
     let (status, headers, body) = call(&svc, Request::new(String::new())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(challenge(&headers), "Bearer realm=\"shop\"");
-    assert!(body.contains("\"code\":\"missing_token\""), "{body}");
+    // RFC 6750 3.1: no error code for a request that lacks authentication,
+    // in the body as in the challenge; `code` names the case.
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"error_description": "no access token in the request", "code": "missing_token"})
+    );
     // Another scheme is not a bearer token.
     let basic = Request::builder().header(AUTHORIZATION, "Basic dXNlcjpwdw==").body(String::new()).unwrap();
     assert_eq!(call(&svc, basic).await.0, StatusCode::UNAUTHORIZED);
@@ -190,6 +196,55 @@ async fn require_scopes_layer_per_route() {
     assert_eq!(handler.calls(), 1);
 }
 
+/// The scope layer answers with the auth layer's configuration (realm,
+/// resource metadata, `map_rejection`), without being told again.
+#[tokio::test]
+async fn require_scopes_layer_answers_like_the_auth_layer() {
+    let keys = Keys::new();
+    let metadata = "https://api.test/.well-known/oauth-protected-resource";
+    let auth = JwtAuthLayer::new(keys.verifier()).realm("orders").resource_metadata(metadata).optional().map_rejection(
+        |_: &Rejection, mut response| {
+            response.headers_mut().insert("x-mapped", "1".parse().unwrap());
+            response
+        },
+    );
+    let build = |scopes: RequireScopesLayer| {
+        ServiceBuilder::new()
+            .layer(auth.clone())
+            .layer(scopes)
+            .service(service_fn(|_: Request<String>| async { Ok::<_, Infallible>(Response::new(String::new())) }))
+    };
+    let svc = build(RequireScopesLayer::new(["admin"]));
+
+    let response = svc.clone().oneshot(bearer(&keys.token(r#"{"scope":"user"}"#))).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        challenge(response.headers()),
+        format!(
+            "Bearer realm=\"orders\", error=\"insufficient_scope\", error_description=\"the access token lacks a \
+             required scope\", scope=\"admin\", resource_metadata=\"{metadata}\""
+        )
+    );
+    assert_eq!(response.headers()["x-mapped"], "1");
+
+    let response = svc.oneshot(Request::new(String::new())).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(response.headers()), format!("Bearer realm=\"orders\", resource_metadata=\"{metadata}\""));
+
+    // A realm of its own replaces only the realm.
+    let own = build(RequireScopesLayer::new(["admin"]).realm("admin"));
+    let response = own.oneshot(bearer(&keys.token(r#"{"scope":"user"}"#))).await.unwrap();
+    let c = challenge(response.headers());
+    assert!(c.starts_with("Bearer realm=\"admin\", error=\"insufficient_scope\""), "{c}");
+    assert!(c.ends_with(&format!("resource_metadata=\"{metadata}\"")), "{c}");
+
+    // Outside any auth layer: the defaults.
+    let alone = RequireScopesLayer::new(["admin"])
+        .layer(service_fn(|_: Request<String>| async { Ok::<_, Infallible>(Response::new(String::new())) }));
+    let response = alone.oneshot(Request::new(String::new())).await.unwrap();
+    assert_eq!(challenge(response.headers()), "Bearer realm=\"api\"");
+}
+
 #[tokio::test]
 async fn optional_mode_passes_anonymous_but_refuses_bad_tokens() {
     let keys = Keys::new();
@@ -234,6 +289,85 @@ async fn forwarded_claim_headers_cannot_be_forged() {
     assert_eq!(body, "sub=a\nb user=- scopes=0");
 }
 
+/// Gateways that map header names to CGI variables (CGI, WSGI, PHP, nginx
+/// with `underscores_in_headers on`) read `x_user_id` as `X-User-Id`:
+/// every spelling is stripped, on every path.
+#[tokio::test]
+async fn lookalike_forwarded_headers_never_reach_the_service() {
+    let keys = Keys::new();
+    let user = HeaderName::from_static("x-user-id");
+    // Answers every incoming header whose name starts with `x`.
+    let inner = service_fn(|req: Request<String>| async move {
+        let mut seen: Vec<String> = req
+            .headers()
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with('x'))
+            .map(|(name, value)| format!("{name}={}", value.to_str().unwrap()))
+            .collect();
+        seen.sort();
+        Ok::<_, Infallible>(Response::new(seen.join(" ")))
+    });
+    let svc =
+        JwtAuthLayer::new(keys.verifier()).forward_claim("sub", user).skip_path("/healthz").optional().layer(inner);
+    let forged = |uri: &str, token: Option<&str>| {
+        let mut req = Request::builder()
+            .uri(uri)
+            .header("x_user_id", "root")
+            .header("X_User-ID", "root")
+            .header("x-user-id", "root")
+            .header("x-user-idx", "kept")
+            .header("x-request-id", "kept");
+        if let Some(token) = token {
+            req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        req.body(String::new()).unwrap()
+    };
+    let body = |r: Response<jwtgate_hyper::ResponseBody<String>>| async move {
+        String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    };
+    let token = keys.token("");
+    let r = svc.clone().oneshot(forged("/orders", Some(token.as_str()))).await.unwrap();
+    assert_eq!(body(r).await, "x-request-id=kept x-user-id=alice x-user-idx=kept");
+    for (uri, token) in [("/orders", None), ("/healthz", None), ("/healthz", Some(token.as_str()))] {
+        let r = svc.clone().oneshot(forged(uri, token)).await.unwrap();
+        assert_eq!(body(r).await, "x-request-id=kept x-user-idx=kept", "{uri}");
+    }
+}
+
+/// A value the upstream would read back changed (trimmed, or decoded in
+/// another charset) is not forwarded: the header is absent, the request
+/// still accepted, the refusal counted and logged without the value.
+#[tokio::test]
+async fn claim_values_an_upstream_would_change_are_not_forwarded() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let layer = JwtAuthLayer::new(keys.verifier()).forward_claim("sub", HeaderName::from_static("x-user-id"));
+    let stats = layer.stats();
+    let svc = service(layer, &handler);
+    let (logs, _guard) = Logs::capture();
+
+    let (status, _, body) = call(&svc, bearer(&keys.token(r#"{"sub":"alice "}"#))).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "sub=alice  user=- scopes=0"));
+    assert_eq!(stats.claims_not_forwarded(), 1);
+    let text = logs.text();
+    assert!(text.contains("WARN") && text.contains("claim not forwarded") && text.contains("x-user-id"), "{text}");
+    assert!(!text.contains("alice"), "the value must not be logged:\n{text}");
+
+    // As JSON text: a leading space, a tab, a NUL, a byte above 0x7E.
+    for sub in [r" alice", r"al\tice", r"al\u0000ice", r"alic\u00e9"] {
+        let token = keys.token(&format!(r#"{{"sub":"{sub}"}}"#));
+        let (status, _, body) = call(&svc, bearer(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{sub}");
+        assert!(body.ends_with(" user=- scopes=0"), "{sub}: {body}");
+    }
+    assert_eq!(stats.claims_not_forwarded(), 5);
+    // Inner spaces and the whole visible range are fine.
+    let (_, _, body) = call(&svc, bearer(&keys.token(r#"{"sub":"Alice Smith !~"}"#))).await;
+    assert_eq!(body, "sub=Alice Smith !~ user=Alice Smith !~ scopes=0");
+    assert_eq!(stats.claims_not_forwarded(), 5);
+    assert_eq!(stats.get("accepted"), 6);
+}
+
 #[tokio::test]
 async fn custom_claims_type() {
     #[derive(Clone, serde::Deserialize)]
@@ -254,6 +388,65 @@ async fn custom_claims_type() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&body).contains("invalid_claim"));
+}
+
+/// A refusal for custom claims names the field (in the body with its real
+/// quotes, in the challenge reduced to the quotable set) and never the
+/// value; the log adds serde's kind of error and what the type expected.
+#[tokio::test]
+async fn custom_claims_refusals_name_the_field_not_the_value() {
+    #[derive(Clone, serde::Deserialize)]
+    #[allow(dead_code, reason = "only deserialized")]
+    struct App {
+        tenant: u64,
+        org: Org,
+    }
+    #[derive(Clone, serde::Deserialize)]
+    #[allow(dead_code, reason = "only deserialized")]
+    struct Org {
+        id: String,
+    }
+    let keys = Keys::new();
+    let layer = JwtAuthLayer::new(keys.verifier()).claims::<App>();
+    let stats = layer.stats();
+    let svc = layer.layer(service_fn(|_: Request<String>| async { Ok::<_, Infallible>(Response::new(String::new())) }));
+    let (logs, _guard) = Logs::capture();
+    let refuse = |claims: &str| {
+        let request = bearer(&keys.token(claims));
+        let svc = svc.clone();
+        async move {
+            let response = svc.oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            let c = challenge(response.headers()).to_owned();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (c, serde_json::from_slice::<serde_json::Value>(&body).unwrap())
+        }
+    };
+
+    let (c, body) = refuse(r#"{"tenant":"SECRET-VALUE","org":{"id":"o"}}"#).await;
+    assert_eq!(body["code"], "invalid_claim");
+    assert_eq!(body["error_description"], "claim \"tenant\" is invalid");
+    assert!(c.contains("error_description=\"claim ?tenant? is invalid\""), "{c}");
+
+    let (_, body) = refuse(r#"{"org":{"id":"o"}}"#).await;
+    assert_eq!(body["code"], "missing_claim");
+    assert_eq!(body["error_description"], "required claim \"tenant\" is missing");
+
+    // Nested: the top-level claim that holds the error.
+    let (_, body) = refuse(r#"{"tenant":1,"org":{"name":"SECRET-VALUE"}}"#).await;
+    assert_eq!(
+        (body["code"].as_str(), body["error_description"].as_str()),
+        (Some("invalid_claim"), Some("claim \"org\" is invalid"))
+    );
+    let (_, body) = refuse(r#"{"tenant":1,"org":"SECRET-VALUE"}"#).await;
+    assert_eq!(body["error_description"], "claim \"org\" is invalid");
+
+    assert_eq!((stats.get("invalid_claim"), stats.get("missing_claim")), (3, 1));
+    let text = logs.text();
+    assert!(text.contains("kind=\"invalid type\"") && text.contains("expected=\"u64\""), "{text}");
+    assert!(text.contains("kind=\"missing field\"") && text.contains("field=\"tenant\""), "{text}");
+    assert!(text.contains("field=\"org\""), "{text}");
+    assert!(!text.contains("SECRET"), "no claim value in the log:\n{text}");
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use common::{AUD, Handler, ISS, Keys};
+use common::{AUD, Handler, ISS, Keys, Logs};
 use http::{HeaderName, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -22,7 +22,7 @@ use hyper_util::service::TowerToHyperService;
 use jwtgate_hyper::{JwtAuthLayer, RegisteredClaims, RequireScopesLayer, VerifiedClaims};
 use jwtgate_jwks::JwksConfig;
 use jwtgate_verify::{Algorithm, Verifier};
-use tower::{Layer, service_fn};
+use tower::{Layer, ServiceExt, service_fn};
 
 /// Serves `service` on 127.0.0.1 until the test ends.
 async fn serve<S>(service: S) -> SocketAddr
@@ -220,6 +220,67 @@ async fn axum_router_with_extractors_and_route_scopes() {
     assert_eq!((r.status(), r.text().await.unwrap()), (StatusCode::OK, "admin alice".to_owned()));
     let r = get("/admin", Some(keys.token(""))).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// A handler asking for `VerifiedClaims` (the default map) behind a layer
+/// that stores `VerifiedClaims<AppClaims>` compiles (axum types handlers
+/// and layers apart); a valid token must then get a 500 and an error log
+/// naming both types, not a 401 that blames the caller.
+#[tokio::test]
+async fn axum_extractor_of_another_claims_type_is_a_500_naming_both_types() {
+    #[derive(Clone, serde::Deserialize)]
+    struct AppClaims {
+        tenant: String,
+    }
+    async fn default_map(claims: VerifiedClaims) -> String {
+        claims.registered().subject().unwrap_or("-").to_owned()
+    }
+    async fn maybe_map(claims: Option<VerifiedClaims>) -> String {
+        claims.map_or_else(|| "anonymous".to_owned(), |c| c.registered().subject().unwrap_or("-").to_owned())
+    }
+    async fn typed(claims: VerifiedClaims<AppClaims>) -> String {
+        claims.custom().tenant.clone()
+    }
+
+    let keys = Keys::new();
+    let app = Router::new()
+        .route("/map", get(default_map))
+        .route("/maybe", get(maybe_map))
+        .route("/typed", get(typed))
+        .layer(JwtAuthLayer::new(keys.verifier()).claims::<AppClaims>().optional());
+    let token = keys.token(r#"{"tenant":"acme"}"#);
+    let (logs, _guard) = Logs::capture();
+    let get = |path: &str, token: Option<&str>| {
+        let mut req = Request::builder().uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = req.body(axum::body::Body::empty()).unwrap();
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(req).await.unwrap();
+            let status = response.status();
+            let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+            (status, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+
+    assert_eq!(get("/typed", Some(token.as_str())).await, (StatusCode::OK, "acme".to_owned()));
+    assert_eq!(get("/map", Some(token.as_str())).await, (StatusCode::INTERNAL_SERVER_ERROR, String::new()));
+    assert_eq!(get("/maybe", Some(token.as_str())).await.0, StatusCode::INTERNAL_SERVER_ERROR);
+    // Without a token, the same handlers behave as before.
+    assert_eq!(get("/map", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(get("/maybe", None).await, (StatusCode::OK, "anonymous".to_owned()));
+
+    let text = logs.text();
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("ERROR")).collect();
+    assert_eq!(errors.len(), 2, "{text}");
+    for line in errors {
+        // The claims types themselves: the extractor's default map, and the
+        // layer's `.claims::<AppClaims>()`.
+        assert!(line.contains("wanted=\"serde_json::map::Map<"), "{line}");
+        assert!(line.contains("stored=\"") && line.contains("AppClaims\""), "{line}");
+    }
 }
 
 /// A JWKS server whose document the test changes; counts fetches.

@@ -2,9 +2,10 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use http::{Request, Response};
 use jwtgate_hyper::{RegisteredClaims, VerifiedClaims};
@@ -93,5 +94,57 @@ impl Handler {
             sub.as_deref().unwrap_or("-"),
             user.as_deref().unwrap_or("-")
         ))
+    }
+}
+
+/// The events logged on this thread while its guard lives, one line each:
+/// `LEVEL message=... field=value ...`. A small subscriber of our own, so
+/// the crate needs no `tracing-subscriber` for its tests. Tests run on
+/// tokio's current-thread runtime, so every task logs on the test thread.
+#[derive(Clone, Default)]
+pub(crate) struct Logs(Arc<Mutex<String>>);
+
+impl Logs {
+    pub(crate) fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let guard = tracing::subscriber::set_default(logs.clone());
+        (logs, guard)
+    }
+
+    pub(crate) fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl tracing::Subscriber for Logs {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = event.metadata().level().to_string();
+        event.record(&mut Line(&mut line));
+        line.push('\n');
+        self.0.lock().unwrap().push_str(&line);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+struct Line<'a>(&'a mut String);
+
+impl tracing::field::Visit for Line<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={value:?}", field.name());
     }
 }
