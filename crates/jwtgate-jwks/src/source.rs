@@ -689,10 +689,12 @@ impl KeyResolver for JwksSource {
             };
             let trigger = flight.trigger;
             match flight.landed().await {
-                Err(failure) if inner.usable().is_none() => {
+                // The fetch this lookup needed failed: whether the kid
+                // exists cannot be told now, so "retry later", not "no such
+                // key" (a later lookup inside the backoff fails fast).
+                Err(failure) => {
                     return Err(Error::KeySourceUnavailable(Cow::Owned(format!("key fetch failed: {failure}"))));
                 }
-                Err(_) => return Ok(()),
                 Ok(_) if trigger == Trigger::Demand => {
                     // Only a completed lookup fetch confirms a kid absent.
                     if let Some(kid) = query.kid
