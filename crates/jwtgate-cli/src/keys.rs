@@ -2,10 +2,10 @@
 //! issuer found by OIDC discovery. URLs go through jwtgate-jwks, with its
 //! limits; nothing is cached on disk.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jwtgate_jwks::{FetchInfo, JwksConfig, JwksSource};
+use jwtgate_jwks::{ConfigError, FetchInfo, JwksConfig, JwksSource, PemSetting};
 use jwtgate_verify::{KeyOrigin, KeyResolver as _, KeySet, VerifyingKey};
 
 use crate::failure::Failure;
@@ -39,6 +39,66 @@ impl Location {
     }
 }
 
+/// How URLs are fetched: the command line's TLS and proxy flags. Files
+/// are read only when a URL is fetched (key files ignore these flags).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FetchOptions {
+    /// Plain http to hosts other than loopback.
+    pub(crate) allow_insecure_http: bool,
+    /// `--ca-cert`: extra CA certificates (PEM).
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// `--client-cert`: the client certificate chain (PEM).
+    pub(crate) client_cert: Option<PathBuf>,
+    /// `--client-key`: its private key (PEM).
+    pub(crate) client_key: Option<PathBuf>,
+    /// `--proxy`: every request through this proxy.
+    pub(crate) proxy: Option<String>,
+    /// `--proxy-from-env`: honour the `*_PROXY` variables.
+    pub(crate) proxy_from_env: bool,
+}
+
+impl FetchOptions {
+    /// `config` with these options.
+    fn apply(&self, mut config: JwksConfig) -> Result<JwksConfig, Failure> {
+        if self.allow_insecure_http {
+            config = config.danger_allow_insecure_http();
+        }
+        if let Some(path) = &self.ca_cert {
+            config = config.add_root_certificate_pem(&read_pem("--ca-cert", path)?);
+        }
+        match (&self.client_cert, &self.client_key) {
+            (Some(cert), Some(key)) => {
+                config = config.client_identity_pem(&read_pem("--client-cert", cert)?, &read_pem("--client-key", key)?);
+            }
+            (None, None) => {}
+            _ => return Err(Failure::Config("--client-cert and --client-key go together".into())),
+        }
+        if let Some(proxy) = &self.proxy {
+            config = config.proxy(proxy.clone());
+        }
+        Ok(config.proxy_from_env(self.proxy_from_env))
+    }
+
+    /// The flag (and file) a PEM error is about.
+    fn flag(&self, setting: PemSetting) -> String {
+        let (flag, path) = match setting {
+            PemSetting::RootCertificates => ("--ca-cert", &self.ca_cert),
+            PemSetting::ClientCertificates => ("--client-cert", &self.client_cert),
+            PemSetting::ClientKey => ("--client-key", &self.client_key),
+            _ => return setting.to_string(),
+        };
+        match path {
+            Some(path) => format!("{flag} {}", path.display()),
+            None => flag.to_owned(),
+        }
+    }
+}
+
+/// The bytes of a PEM file named by `flag`.
+fn read_pem(flag: &str, path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::config(format!("cannot read {flag} {}", path.display()), &e))
+}
+
 /// Keys ready for a verifier, and how they were obtained.
 pub(crate) enum Loaded {
     /// From a file: a fixed set.
@@ -63,12 +123,12 @@ impl Loaded {
     }
 }
 
-/// Loads the keys at `location`.
-pub(crate) async fn load(location: &Location, allow_insecure_http: bool) -> Result<Loaded, Failure> {
+/// Loads the keys at `location`, fetching a URL as `options` say.
+pub(crate) async fn load(location: &Location, options: &FetchOptions) -> Result<Loaded, Failure> {
     match location {
         Location::File(path) => load_file(Path::new(path)),
-        Location::Url(url) => fetch(JwksConfig::new(url.clone()), url, allow_insecure_http).await,
-        Location::Issuer(issuer) => fetch(JwksConfig::discover(issuer.clone()), issuer, allow_insecure_http).await,
+        Location::Url(url) => fetch(JwksConfig::new(url.clone()), url, options).await,
+        Location::Issuer(issuer) => fetch(JwksConfig::discover(issuer.clone()), issuer, options).await,
     }
 }
 
@@ -109,22 +169,22 @@ pub(crate) fn skipped_summary(keys: &KeySet) -> String {
     format!(" (skipped: {})", reasons.join("; "))
 }
 
-async fn fetch(config: JwksConfig, what: &str, allow_insecure_http: bool) -> Result<Loaded, Failure> {
+async fn fetch(config: JwksConfig, what: &str, options: &FetchOptions) -> Result<Loaded, Failure> {
     // Loopback http is always fine for a diagnosis tool (a local issuer);
     // anything else on plain http only when the flag says so.
-    let mut config = config
+    let config = config
         .allow_insecure_loopback()
         .background_refresh(false)
         .timeouts(REQUEST_TIMEOUT, CONNECT_TIMEOUT)
         .max_body_bytes(1024 * 1024);
-    if allow_insecure_http {
-        config = config.danger_allow_insecure_http();
-    }
-    let source = config.build().map_err(|e| match e {
-        jwtgate_jwks::ConfigError::InsecureUrl(_) => Failure::Config(format!(
+    let source = options.apply(config)?.build().map_err(|e| match e {
+        ConfigError::InsecureUrl(_) => Failure::Config(format!(
             "{what}: plain http is accepted for loopback hosts only (use https, or --allow-insecure-http if you \
              must)"
         )),
+        // Named by flag and file; the library never quotes the PEM.
+        ConfigError::Pem { setting, problem } => Failure::Config(format!("{}: {problem}", options.flag(setting))),
+        ConfigError::Proxy(why) => Failure::Config(format!("--proxy: {why}")),
         other => Failure::config(what, &other),
     })?;
     match tokio::time::timeout(OVERALL_DEADLINE, source.fetch_now()).await {

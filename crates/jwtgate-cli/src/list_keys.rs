@@ -75,12 +75,12 @@ const fn kty_of(family: KeyFamily) -> &'static str {
     match family {
         KeyFamily::Hmac => "oct",
         KeyFamily::Rsa => "RSA",
-        KeyFamily::P256 => "EC",
+        KeyFamily::P256 | KeyFamily::P384 | KeyFamily::P521 => "EC",
         KeyFamily::Ed25519 => "OKP",
     }
 }
 
-/// `RSA-2048`, `P-256`, ... from the key's own description (never key bytes).
+/// `RSA-2048`, `P-256`, `P-521`, ... from the key's own description (never key bytes).
 fn size_of(key: &VerifyingKey) -> String {
     let text = format!("{key:?}");
     let inner = text.strip_prefix("VerifyingKey(").and_then(|t| t.strip_suffix(')')).unwrap_or(&text);

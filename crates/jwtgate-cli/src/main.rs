@@ -14,13 +14,14 @@ mod verify;
 mod when;
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use jwtgate_verify::{DEFAULT_LEEWAY, MAX_TOKEN_BYTES_CEILING};
 
 use crate::failure::Failure;
-use crate::keys::Location;
+use crate::keys::{FetchOptions, Location};
 
 /// Verify, inspect and explain JWT access tokens and JWKS documents.
 #[derive(Parser, Debug)]
@@ -31,6 +32,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per run from the command line")]
 enum Command {
     /// Verify a token: exit 0 accepted, 1 rejected, 2 usage or
     /// configuration error, 3 key source unavailable.
@@ -50,14 +52,54 @@ enum Command {
     Jwks {
         /// A JWKS or JWK file, or an http(s) URL.
         source: String,
-        /// Allow plain http to hosts other than loopback (anyone on the path
-        /// can then substitute keys).
-        #[arg(long)]
-        allow_insecure_http: bool,
+        #[command(flatten)]
+        fetch: FetchArgs,
         /// One JSON object on stdout instead of text.
         #[arg(long)]
         json: bool,
     },
+}
+
+// How a JWKS URL or an issuer is fetched (ignored for key files). A plain
+// comment: clap would take a doc comment here as the subcommand's about.
+#[derive(Args, Debug)]
+struct FetchArgs {
+    /// Allow plain http for the JWKS URL or issuer on hosts other than
+    /// loopback (anyone on the path can then substitute keys).
+    #[arg(long)]
+    allow_insecure_http: bool,
+    /// Also trust the CA certificates in this PEM file for https (an
+    /// issuer behind a private CA), besides the system's.
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+    /// Present this client certificate to the issuer (mutual TLS): a PEM
+    /// file, the certificate first, then intermediates. Needs --client-key.
+    #[arg(long, value_name = "PEM", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The private key of --client-cert (PEM, unencrypted).
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// Fetch through this proxy (http://host:port); https stays end to end
+    /// through a CONNECT tunnel.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Honour HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY (not read
+    /// otherwise).
+    #[arg(long, conflicts_with = "proxy")]
+    proxy_from_env: bool,
+}
+
+impl FetchArgs {
+    fn options(self) -> FetchOptions {
+        FetchOptions {
+            allow_insecure_http: self.allow_insecure_http,
+            ca_cert: self.ca_cert,
+            client_cert: self.client_cert,
+            client_key: self.client_key,
+            proxy: self.proxy,
+            proxy_from_env: self.proxy_from_env,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -103,10 +145,8 @@ struct VerifyArgs {
     #[arg(long, value_name = "N", default_value_t = 8192,
           value_parser = clap::value_parser!(u64).range(1..=MAX_TOKEN_BYTES_CEILING as u64))]
     max_token_bytes: u64,
-    /// Allow plain http for the JWKS URL or issuer on hosts other than
-    /// loopback (anyone on the path can then substitute keys).
-    #[arg(long)]
-    allow_insecure_http: bool,
+    #[command(flatten)]
+    fetch: FetchArgs,
     /// One JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -124,9 +164,7 @@ fn main() -> ExitCode {
     let (json, outcome) = match cli.command {
         Command::Verify(args) => (args.json, runtime.block_on(verify(args))),
         Command::Inspect { token, now, json } => (json, inspect(token.as_deref(), now, json)),
-        Command::Jwks { source, allow_insecure_http, json } => {
-            (json, runtime.block_on(list_keys(&source, allow_insecure_http, json)))
-        }
+        Command::Jwks { source, fetch, json } => (json, runtime.block_on(list_keys(&source, &fetch.options(), json))),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -169,7 +207,7 @@ async fn verify(args: VerifyArgs) -> Result<u8, Failure> {
         typ: args.typ,
         require: args.require,
         max_token_bytes: usize::try_from(args.max_token_bytes).unwrap_or(usize::MAX),
-        allow_insecure_http: args.allow_insecure_http,
+        fetch: args.fetch.options(),
     };
     let verdict = verify::run(request).await?;
     if args.json {
@@ -191,9 +229,9 @@ fn inspect(token: Option<&str>, now: Option<i64>, json: bool) -> Result<u8, Fail
     Ok(0)
 }
 
-async fn list_keys(source: &str, allow_insecure_http: bool, json: bool) -> Result<u8, Failure> {
+async fn list_keys(source: &str, fetch: &FetchOptions, json: bool) -> Result<u8, Failure> {
     let location = Location::from_jwks_arg(source);
-    let loaded = keys::load(&location, allow_insecure_http).await?;
+    let loaded = keys::load(&location, fetch).await?;
     let listing = list_keys::list(&loaded);
     if json {
         print_out(&listing.to_json().to_string());

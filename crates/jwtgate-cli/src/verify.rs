@@ -25,7 +25,7 @@ pub(crate) struct Request {
     pub(crate) typ: Option<String>,
     pub(crate) require: Vec<String>,
     pub(crate) max_token_bytes: usize,
-    pub(crate) allow_insecure_http: bool,
+    pub(crate) fetch: keys::FetchOptions,
 }
 
 /// The verdict: the exit code and what to print.
@@ -55,7 +55,7 @@ pub(crate) async fn run(request: Request) -> Result<Verdict, Failure> {
     {
         issuers.push(issuer.clone());
     }
-    let loaded = keys::load(&request.keys, request.allow_insecure_http).await?;
+    let loaded = keys::load(&request.keys, &request.fetch).await?;
     if loaded.keys().is_empty() {
         return Err(Failure::Config(format!("no usable key{}", keys::skipped_summary(loaded.keys()))));
     }

@@ -279,6 +279,41 @@ fn usage_and_configuration_errors_exit_2() {
 }
 
 #[test]
+fn tls_and_proxy_flags_fail_as_configuration_errors_naming_the_flag() {
+    let fx = Fixture::new();
+    let token = fx.mint(|r| r);
+    let bad_file = fx.dir.join("bad.pem");
+    std::fs::write(&bad_file, "not a certificate").unwrap();
+    let bad = bad_file.to_str().unwrap();
+    let missing = fx.dir.join("missing.pem");
+    let missing = missing.to_str().unwrap();
+    // Never fetched: every case fails while the source is configured.
+    let url = "https://keys.example.invalid/jwks.json";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--ca-cert", bad], "--ca-cert"),
+        (vec!["--ca-cert", missing], "cannot read --ca-cert"),
+        (vec!["--client-cert", bad, "--client-key", bad], "--client-cert"),
+        (vec!["--client-cert", bad], "--client-key"),
+        (vec!["--proxy", "ftp://proxy.example.invalid"], "--proxy"),
+        (vec!["--proxy", "http://proxy.example.invalid:3128", "--proxy-from-env"], "--proxy"),
+    ];
+    for (extra, named) in cases {
+        let mut args = vec!["verify", "--jwks", url, "--issuer", ISS, "--audience", AUD];
+        args.extend_from_slice(&extra);
+        args.push(&token);
+        let out = jwtgate(&args, None);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(named), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("not a certificate"), "PEM content echoed: {stderr}");
+    }
+    let out = jwtgate(&["jwks", url, "--ca-cert", bad], None);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("--ca-cert {bad}: holds no CERTIFICATE block")), "{stderr}");
+}
+
+#[test]
 fn key_files_may_be_a_single_jwk_or_a_pem() {
     let fx = Fixture::new();
     let token = fx.mint(|r| r);
@@ -391,6 +426,38 @@ fn jwks_lists_usable_and_unusable_keys() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("5 keys, 3 usable"), "{text}");
     assert!(text.contains("no: "), "{text}");
+}
+
+#[test]
+fn jwks_lists_p384_and_p521_keys_with_their_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen_key = |alg, kid: &str| {
+        keygen::run(&keygen::Request { alg, bits: None, kid: Some(kid.into()), out: dir.path().into(), force: false })
+            .unwrap()
+    };
+    let es384 = gen_key(Alg::ES384, "es384-1");
+    let es512 = gen_key(Alg::ES512, "es512-1");
+    let jwks = es512.jwks.clone().unwrap();
+    let out = jwtgate(&["jwks", "--json", jwks.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_kid = |kid: &str| json["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid).unwrap().clone();
+    for (kid, alg, size) in [("es384-1", "ES384", "P-384"), ("es512-1", "ES512", "P-521")] {
+        assert_eq!(by_kid(kid)["usable"], true, "{kid}");
+        assert_eq!(by_kid(kid)["kty"], "EC", "{kid}");
+        assert_eq!(by_kid(kid)["alg"], alg, "{kid}");
+        assert_eq!(by_kid(kid)["size"], size, "{kid}");
+    }
+    assert_eq!(json["usable"], 2);
+    // A PEM public key is described from the loaded key itself.
+    for (written, size) in [(&es384, "P-384"), (&es512, "P-521")] {
+        let pem = written.public_pem.clone().unwrap();
+        let out = jwtgate(&["jwks", "--json", pem.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["keys"][0]["kty"], "EC", "{size}");
+        assert_eq!(json["keys"][0]["size"], size);
+    }
 }
 
 /// Runs `args` on a blocking thread, so the issuer on this runtime can answer.

@@ -29,10 +29,8 @@ impl Discovery {
     pub(crate) fn new(issuer: &str, fetcher: &Fetcher) -> Result<Self, ConfigError> {
         let url = fetcher.check_url(issuer, "issuer URL")?;
         // OIDC: the issuer with "/.well-known/openid-configuration" appended.
-        let oidc = fetcher.check_url(
-            &format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')),
-            "issuer URL",
-        )?;
+        let oidc = fetcher
+            .check_url(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')), "issuer URL")?;
         // RFC 8414 3.1: the well-known segment goes between host and path.
         let path = url.path().trim_end_matches('/');
         let mut rfc8414 = url.clone();

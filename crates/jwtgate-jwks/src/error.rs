@@ -24,9 +24,7 @@ pub enum FetchError {
     /// The response's `Content-Type` says it is not JSON (the HTML of an
     /// error or login page, say). JSON types, a missing type and the
     /// generic `application/octet-stream` and `text/plain` are read.
-    #[error(
-        "response is {0:?}, not JSON (an error or login page?); serve the document as application/json"
-    )]
+    #[error("response is {0:?}, not JSON (an error or login page?); serve the document as application/json")]
     NotJson(String),
     /// The document parsed but holds no key this verifier can use; the
     /// previous key set, if any, stays in use.
@@ -86,7 +84,49 @@ pub enum ConfigError {
     /// The bounds contradict each other (min above max, zero cooldown, ...).
     #[error("inconsistent bounds: {0}")]
     Bounds(&'static str),
-    /// The HTTP client could not be built.
+    /// The HTTP client could not be built (on Linux, for example, when
+    /// the system has no CA certificates and no root was added with
+    /// [`JwksConfig::add_root_certificate_pem`](crate::JwksConfig::add_root_certificate_pem)).
     #[error("HTTP client: {0}")]
     Client(reqwest::Error),
+    /// A PEM setting cannot be used: which one, and what is wrong with it.
+    /// Never the PEM's content.
+    #[error("{setting}: {problem}")]
+    Pem {
+        /// The setting at fault.
+        setting: PemSetting,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The proxy URL cannot be used; the text says why. The URL itself is
+    /// not repeated: it may hold a password.
+    #[error("proxy URL: {0}")]
+    Proxy(&'static str),
+    /// A setting of jwtgate's own HTTP client (the text names it) was
+    /// combined with [`JwksConfig::http_client`](crate::JwksConfig::http_client),
+    /// which cannot apply it to a client already built.
+    #[error("{0} cannot be combined with http_client(): configure it on the reqwest::Client you hand in")]
+    HttpClient(&'static str),
+}
+
+/// Which PEM setting a [`ConfigError::Pem`] is about.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PemSetting {
+    /// The roots of [`JwksConfig::add_root_certificate_pem`](crate::JwksConfig::add_root_certificate_pem).
+    RootCertificates,
+    /// The certificate chain of [`JwksConfig::client_identity_pem`](crate::JwksConfig::client_identity_pem).
+    ClientCertificates,
+    /// The private key of [`JwksConfig::client_identity_pem`](crate::JwksConfig::client_identity_pem).
+    ClientKey,
+}
+
+impl core::fmt::Display for PemSetting {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::RootCertificates => "add_root_certificate_pem",
+            Self::ClientCertificates => "client_identity_pem (certificate chain)",
+            Self::ClientKey => "client_identity_pem (private key)",
+        })
+    }
 }

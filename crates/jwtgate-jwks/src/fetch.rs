@@ -1,15 +1,16 @@
 //! One bounded HTTP GET of a key set.
 
 use std::net::IpAddr;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{AGE, CACHE_CONTROL, DATE, ETAG, EXPIRES, IF_NONE_MATCH};
 use reqwest::{StatusCode, Url};
 
 use crate::config::{JwksConfig, PlainHttp};
-use crate::error::{ConfigError, FetchError};
+use crate::error::{ConfigError, FetchError, PemSetting};
 use crate::fetch_info::FetchInfo;
 use crate::freshness::{self, Bounds};
+use crate::tls;
 
 /// Redirects followed at most; never from https to anything else.
 /// (reqwest's `previous()` holds every URL requested so far, the original
@@ -21,6 +22,9 @@ pub(crate) struct Fetcher {
     plain_http: PlainHttp,
     max_body_bytes: usize,
     freshness: Bounds,
+    /// Set on every request as well as on jwtgate's own client, so that a
+    /// caller's client (which may have no total timeout) is bounded too.
+    timeout: Duration,
 }
 
 /// What one fetch produced.
@@ -67,29 +71,122 @@ pub(crate) fn allowed(url: &Url, plain_http: PlainHttp) -> bool {
     }
 }
 
+/// jwtgate's own HTTP client: the timeouts, the redirect rule, the TLS
+/// roots and client certificate, and the proxy of `config`.
+fn own_client(config: &JwksConfig) -> Result<reqwest::Client, ConfigError> {
+    let plain_http = config.plain_http;
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        let from_https = attempt.previous().last().is_some_and(|u| u.scheme() == "https");
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if from_https && attempt.url().scheme() != "https" {
+            attempt.error("redirect from https to plain http")
+        } else if !allowed(attempt.url(), plain_http) {
+            attempt.error("redirect away from https")
+        } else {
+            attempt.follow()
+        }
+    });
+    let roots = tls::root_certificates(&config.root_certificates)?;
+    let identity = config.client_identity.as_ref().map(tls::client_identity).transpose()?;
+    let mut builder = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .connect_timeout(config.connect_timeout)
+        .redirect(redirects)
+        .user_agent(concat!("jwtgate-jwks/", env!("CARGO_PKG_VERSION")));
+    builder = match (&config.proxy, config.proxy_from_env) {
+        (Some(proxy), _) => {
+            let url = proxy.parse().map_err(ConfigError::Proxy)?;
+            builder.proxy(reqwest::Proxy::all(url).map_err(|_| ConfigError::Proxy("not a valid proxy URL"))?)
+        }
+        // reqwest reads ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+        // when it builds the client, unless a proxy is set or this says no.
+        (None, true) => builder,
+        (None, false) => builder.no_proxy(),
+    };
+    if !roots.is_empty() {
+        builder = builder.tls_certs_merge(roots.clone());
+    }
+    if let Some(identity) = &identity {
+        builder = builder.identity(identity.clone());
+    }
+    builder.build().map_err(|error| which_setting(error, &roots, identity.as_ref()))
+}
+
+/// Names the setting that made reqwest refuse to build the client, when
+/// it is a PEM setting: reqwest parses the DER of roots and the client key
+/// only then, and says "builder error" for all of them. Each is tried
+/// alone on a client with no other roots (no system store read, so this is
+/// cheap); this runs only on the error path.
+fn which_setting(
+    error: reqwest::Error,
+    roots: &[reqwest::Certificate],
+    identity: Option<&reqwest::Identity>,
+) -> ConfigError {
+    let alone = || reqwest::Client::builder().no_proxy();
+    if !roots.is_empty() && alone().tls_certs_only(roots.to_vec()).build().is_err() {
+        return ConfigError::Pem {
+            setting: PemSetting::RootCertificates,
+            problem: "a CERTIFICATE block is not a valid X.509 certificate",
+        };
+    }
+    if let Some(identity) = identity
+        && alone().tls_certs_only(Vec::<reqwest::Certificate>::new()).identity(identity.clone()).build().is_err()
+    {
+        return ConfigError::Pem {
+            setting: PemSetting::ClientKey,
+            problem: "is not the key of the chain's first certificate, or that certificate or key cannot be used \
+                      for TLS",
+        };
+    }
+    ConfigError::Client(error)
+}
+
+/// The first setting of jwtgate's own client that `config` sets, if any:
+/// none of them can be applied to a caller's client.
+fn own_client_setting(config: &JwksConfig) -> Option<&'static str> {
+    if !config.root_certificates.is_empty() {
+        Some("add_root_certificate_pem")
+    } else if config.client_identity.is_some() {
+        Some("client_identity_pem")
+    } else if config.proxy.is_some() {
+        Some("proxy")
+    } else if config.proxy_from_env {
+        Some("proxy_from_env")
+    } else {
+        None
+    }
+}
+
 impl Fetcher {
     pub(crate) fn new(config: &JwksConfig) -> Result<Self, ConfigError> {
-        let plain_http = config.plain_http;
-        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
-            let from_https = attempt.previous().last().is_some_and(|u| u.scheme() == "https");
-            if attempt.previous().len() > MAX_REDIRECTS {
-                attempt.error("too many redirects")
-            } else if from_https && attempt.url().scheme() != "https" {
-                attempt.error("redirect from https to plain http")
-            } else if !allowed(attempt.url(), plain_http) {
-                attempt.error("redirect away from https")
-            } else {
-                attempt.follow()
-            }
-        });
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .redirect(redirects)
-            .user_agent(concat!("jwtgate-jwks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(ConfigError::Client)?;
-        Ok(Self { client, plain_http, max_body_bytes: config.max_body_bytes, freshness: config.freshness })
+        let client = match &config.http_client {
+            Some(caller) => match own_client_setting(config) {
+                Some(setting) => return Err(ConfigError::HttpClient(setting)),
+                None => caller.0.clone(),
+            },
+            None => own_client(config)?,
+        };
+        Ok(Self {
+            client,
+            plain_http: config.plain_http,
+            max_body_bytes: config.max_body_bytes,
+            freshness: config.freshness,
+            timeout: config.timeout,
+        })
+    }
+
+    /// Sends `request` (a GET of `url`) and refuses a response whose final
+    /// URL breaks the rules of the redirect policy above: not allowed, or
+    /// plain http after https. jwtgate's own client never follows such a
+    /// redirect; a caller's client may have.
+    async fn send(&self, url: &Url, request: reqwest::RequestBuilder) -> Result<reqwest::Response, FetchError> {
+        let response = request.timeout(self.timeout).send().await?;
+        let last = response.url();
+        if !allowed(last, self.plain_http) || (url.scheme() == "https" && last.scheme() != "https") {
+            return Err(FetchError::Http("redirected to a URL that is not https".into()));
+        }
+        Ok(response)
     }
 
     /// Parses `text` as a URL this fetcher may request; `kind` names it in
@@ -101,7 +198,7 @@ impl Fetcher {
 
     /// GETs a JSON document (discovery metadata) with the same limits.
     pub(crate) async fn get_text(&self, url: &Url) -> Result<String, FetchError> {
-        let response = self.client.get(url.clone()).send().await?;
+        let response = self.send(url, self.client.get(url.clone())).await?;
         if response.status() != StatusCode::OK {
             return Err(FetchError::Status(response.status().as_u16()));
         }
@@ -114,7 +211,7 @@ impl Fetcher {
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
         }
-        let response = request.send().await?;
+        let response = self.send(url, request).await?;
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
         // Several Cache-Control lines are one comma-separated list (RFC
         // 9110 5.3): a max-age on the second line counts as on the first.
@@ -133,10 +230,13 @@ impl Fetcher {
             SystemTime::now(),
             self.freshness,
         );
-        // Credentials in the URL are not part of what is reported.
+        // Credentials in the URL are not part of what is reported, nor is
+        // its query (an API key, `?key=...`) or fragment.
         let mut shown = url.clone();
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
+        shown.set_query(None);
+        shown.set_fragment(None);
         let info = FetchInfo {
             url: shown.to_string(),
             status: response.status().as_u16(),

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
@@ -49,11 +50,15 @@ pub(crate) struct Snapshot {
 ///   whose kid is in hand never waits. Otherwise it awaits the fetch under
 ///   way if there is one, or starts one: at most one per `cooldown` for
 ///   lookups, none before a failure's backoff has passed; inside those
-///   windows it fails fast. Kids a fetch confirmed absent are answered
-///   from memory for a window.
+///   windows it fails fast (an unknown kid: `key_not_found` inside the
+///   cooldown, `key_source_unavailable` inside a failure's backoff, when
+///   whether it exists cannot be told). Kids a fetch confirmed absent are
+///   answered from memory for a window.
 /// - Every fetch runs as a task of its own that all waiters await (single
 ///   flight), so a request that is cancelled (a client gone, a deadline, a
-///   stream reset) never cancels the fetch others are waiting for.
+///   stream reset) never cancels the fetch others are waiting for. It runs
+///   on the runtime the source was built on, and one that outlives three
+///   timeouts is abandoned (its waiters released, a new one may start).
 /// - A background task loads the keys at once when it starts, refetches
 ///   shortly before expiry (with jitter, so replicas do not fetch in
 ///   lockstep), retries failures with exponential backoff and jitter
@@ -80,6 +85,21 @@ struct Inner {
     /// backoff at once), and when the last handle goes (so it ends then
     /// rather than at its next planned fetch, hours away maybe).
     wake: Arc<Notify>,
+    /// The runtime the source was built on, if any. Fetches are spawned
+    /// there rather than on whichever runtime the asking request runs on:
+    /// a fetch spawned on a short-lived runtime (a `block_on` in a test or
+    /// a CLI helper) would be abandoned when that runtime shuts down, with
+    /// every other waiter awaiting it.
+    runtime: Option<tokio::runtime::Handle>,
+    /// `revalidate_after` counts nanoseconds from this instant.
+    base: Instant,
+    /// No revalidation can start before this many nanoseconds after `base`
+    /// (the later of the last attempt plus a cooldown and a failure's
+    /// `retry_at`; 0 when nothing rations it). Read without the gate lock,
+    /// so that during an outage stale lookups, every request then, do not
+    /// all queue on the gate mutex just to learn "not yet". Written under
+    /// the gate lock whenever a fetch starts or lands.
+    revalidate_after: AtomicU64,
     counters: Counters,
     config: JwksConfig,
 }
@@ -101,6 +121,9 @@ struct Gate {
     failures: u32,
     /// After a failure, no fetch but a scheduled one before this instant.
     retry_at: Option<Instant>,
+    /// Flights started so far: the id of the latest. A landing clears only
+    /// its own flight, not a successor that replaced it as abandoned.
+    flights: u64,
 }
 
 /// Why a fetch runs. Scheduled ones always start (or join the one under
@@ -119,10 +142,29 @@ enum Trigger {
 
 /// Why no fetch was started.
 enum NotStarted {
-    /// Rationed: the next may start after this long.
+    /// Rationed by the cooldown: the next may start after this long.
     Later(Duration),
+    /// A failure's backoff: the next may start after this long. Kept apart
+    /// from `Later` because an unknown kid then cannot be told absent (the
+    /// fetch that would tell is failing), so it is "retry later", not "no
+    /// such key".
+    BackingOff(Duration),
     /// No Tokio runtime to run it on.
     NoRuntime,
+}
+
+/// What a landing logs, decided under the gate lock and logged after it is
+/// released (a slow log writer must not hold up every lookup that needs
+/// the gate).
+enum Report {
+    /// A success with no failures before it, or nothing to say.
+    Quiet,
+    /// A success after this many failures in a row.
+    Recovered(u32),
+    /// The `failures`-th failure in a row; the next retry in `wait`.
+    Failed { failures: u32, wait: Duration },
+    /// The fetch never ended (see [`Failure::abandoned`]).
+    Abandoned,
 }
 
 /// What one fetch ended with, shared by everyone who awaited it.
@@ -136,6 +178,10 @@ struct Failure {
     error: FetchError,
     document: &'static str,
     host: String,
+    /// The fetch ended without an outcome (its runtime shut down, or it
+    /// outlived every timeout): not an outage, so no failure is counted
+    /// and no backoff starts.
+    abandoned: bool,
 }
 
 impl std::fmt::Display for Failure {
@@ -147,28 +193,42 @@ impl std::fmt::Display for Failure {
 /// A fetch under way, as its waiters see it.
 #[derive(Clone)]
 struct Flight {
+    /// Which flight this is (see [`Gate::flights`]).
+    id: u64,
+    /// When it started: one older than [`Inner::flight_bound`] is taken for
+    /// abandoned.
+    started: Instant,
     trigger: Trigger,
     landed: watch::Receiver<Option<Landed>>,
 }
 
 impl Failure {
-    /// The fetch task went away without an outcome (its runtime shut down).
-    fn abandoned() -> Self {
+    /// The fetch ended without an outcome; `why` says how.
+    fn abandoned(why: &'static str) -> Self {
         Self {
-            error: FetchError::Http("the fetch was abandoned (runtime shutting down)".into()),
+            error: FetchError::Http(format!("the fetch was abandoned ({why})")),
             document: "key set",
             host: "-".into(),
+            abandoned: true,
         }
     }
 }
 
 impl Flight {
-    /// Waits for the fetch to end. The fetch is bounded by the source's
-    /// timeouts; the task can only vanish unlanded if its runtime shuts down.
-    async fn landed(mut self) -> Landed {
-        match self.landed.wait_for(Option::is_some).await {
-            Ok(landed) => landed.clone().unwrap_or_else(|| Err(Failure::abandoned())),
-            Err(_) => Err(Failure::abandoned()),
+    /// Waits for the fetch to end, but never past `bound` after it started
+    /// (the instant `start` takes it for abandoned): the fetch is bounded by
+    /// the source's timeouts, yet a task that hangs anyway (or whose
+    /// runtime stalls) must not hold its waiters forever.
+    async fn landed(mut self, bound: Duration) -> Landed {
+        let wait = self.landed.wait_for(Option::is_some);
+        let landed = match self.started.checked_add(bound) {
+            Some(deadline) => tokio::time::timeout_at(deadline, wait).await,
+            None => tokio::time::timeout(bound, wait).await,
+        };
+        match landed {
+            Ok(Ok(landed)) => landed.clone().unwrap_or_else(|| Err(Failure::abandoned("no outcome"))),
+            Ok(Err(_)) => Err(Failure::abandoned("runtime shutting down")),
+            Err(_) => Err(Failure::abandoned("it outlived the timeouts")),
         }
     }
 }
@@ -178,6 +238,8 @@ impl Flight {
 /// keeps a flight that nobody will finish.
 struct Landing {
     inner: Arc<Inner>,
+    /// The id of the flight this lands.
+    id: u64,
     tx: Option<watch::Sender<Option<Landed>>>,
 }
 
@@ -185,44 +247,64 @@ impl Landing {
     fn land(&mut self, outcome: Landed) {
         let Some(tx) = self.tx.take() else { return };
         let inner = &self.inner;
-        {
+        let report = {
             let mut gate = inner.gate();
-            gate.flight = None;
-            match &outcome {
+            // Only its own flight: one replaced as abandoned may land long
+            // after its successor started, which must stay in the gate.
+            if gate.flight.as_ref().is_some_and(|flight| flight.id == self.id) {
+                gate.flight = None;
+            }
+            let report = match &outcome {
                 Ok(_) => {
-                    if gate.failures > 0 {
-                        tracing::info!(failed_attempts = gate.failures, "key set fetched again after failures");
-                    }
+                    let failed = gate.failures;
                     gate.failures = 0;
                     gate.retry_at = None;
+                    if failed > 0 { Report::Recovered(failed) } else { Report::Quiet }
                 }
-                Err(failure) => {
+                // Not an outage: the issuer may be fine. Counting it would
+                // start a backoff (and warn) for a runtime shutting down.
+                Err(failure) if failure.abandoned => Report::Abandoned,
+                Err(_) => {
                     Counters::bump(&inner.counters.fetch_failures);
                     gate.failures = gate.failures.saturating_add(1);
                     let wait = backoff(inner.config.cooldown, gate.failures);
                     gate.retry_at = Instant::now().checked_add(wait);
-                    // One warning per outage, with the cause; the retries
-                    // of the same outage at debug.
-                    if gate.failures == 1 {
-                        tracing::warn!(
-                            document = failure.document,
-                            host = %failure.host,
-                            error = %failure.error,
-                            retry_in_secs = wait.as_secs(),
-                            "key fetch failed; serving the last good key set if any (further failures of this outage at debug)"
-                        );
-                    } else {
-                        tracing::debug!(
-                            document = failure.document,
-                            host = %failure.host,
-                            error = %failure.error,
-                            failed_attempts = gate.failures,
-                            retry_in_secs = wait.as_secs(),
-                            "key fetch failed again"
-                        );
-                    }
+                    Report::Failed { failures: gate.failures, wait }
                 }
+            };
+            inner.ration_revalidation(&gate);
+            report
+        };
+        // Logged with the gate released (see `Report`).
+        match (report, &outcome) {
+            (Report::Recovered(failed), _) => {
+                tracing::info!(failed_attempts = failed, "key set fetched again after failures");
             }
+            // One warning per outage, with the cause; the retries of the
+            // same outage at debug.
+            (Report::Failed { failures: 1, wait }, Err(failure)) => {
+                tracing::warn!(
+                    document = failure.document,
+                    host = %failure.host,
+                    error = %failure.error,
+                    retry_in_secs = wait.as_secs(),
+                    "key fetch failed; serving the last good key set if any (further failures of this outage at debug)"
+                );
+            }
+            (Report::Failed { failures, wait }, Err(failure)) => {
+                tracing::debug!(
+                    document = failure.document,
+                    host = %failure.host,
+                    error = %failure.error,
+                    failed_attempts = failures,
+                    retry_in_secs = wait.as_secs(),
+                    "key fetch failed again"
+                );
+            }
+            (Report::Abandoned, Err(failure)) => {
+                tracing::debug!(error = %failure.error, "key fetch abandoned; not counted as a failure");
+            }
+            _ => {}
         }
         inner.wake.notify_one();
         let _ = tx.send(Some(outcome));
@@ -231,7 +313,9 @@ impl Landing {
 
 impl Drop for Landing {
     fn drop(&mut self) {
-        self.land(Err(Failure::abandoned()));
+        // The task was dropped before its fetch returned: its runtime is
+        // shutting down (or the fetch panicked).
+        self.land(Err(Failure::abandoned("runtime shutting down")));
     }
 }
 
@@ -271,6 +355,7 @@ impl JwksSource {
             .max_capacity(config.negative_cache_capacity)
             .time_to_live(config.cooldown)
             .build();
+        let runtime = tokio::runtime::Handle::try_current().ok();
         let inner = Arc::new(Inner {
             fetcher,
             discovery,
@@ -280,11 +365,14 @@ impl JwksSource {
             absent_kids,
             advertised: Mutex::new(None),
             wake: Arc::new(Notify::new()),
+            runtime,
+            base: Instant::now(),
+            revalidate_after: AtomicU64::new(0),
             counters: Counters::default(),
             config,
         });
         if inner.config.background_refresh
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+            && let Some(runtime) = &inner.runtime
         {
             runtime.spawn(refresh_loop(Arc::downgrade(&inner), Arc::clone(&inner.wake)));
         }
@@ -302,10 +390,10 @@ impl JwksSource {
     /// stay in use); [`FetchError::NoRuntime`] outside a Tokio runtime.
     pub async fn fetch_now(&self) -> Result<usize, FetchError> {
         match self.inner.start(Trigger::Schedule) {
-            Ok(flight) => flight.landed().await.map_err(|failure| failure.error),
+            Ok(flight) => flight.landed(self.inner.flight_bound()).await.map_err(|failure| failure.error),
             Err(NotStarted::NoRuntime) => Err(FetchError::NoRuntime),
             // Scheduled fetches are never rationed.
-            Err(NotStarted::Later(_)) => Err(FetchError::Http("fetch not started".into())),
+            Err(NotStarted::Later(_) | NotStarted::BackingOff(_)) => Err(FetchError::Http("fetch not started".into())),
         }
     }
 
@@ -375,12 +463,16 @@ impl JwksSource {
             fetched_unix,
             info: None,
         });
+        // The set in hand stays if it was fetched by this process (a fetch
+        // is never older than a file, whatever the wall clock that stamped
+        // the file said) or is no older than the snapshot.
+        let keep = |current: &Arc<Snapshot>| current.info.is_some() || current.fetched_at >= fetched_at;
         let previous = self.inner.snapshot.rcu(|current| match current {
-            Some(newer) if newer.fetched_at >= fetched_at => Some(Arc::clone(newer)),
+            Some(current) if keep(current) => Some(Arc::clone(current)),
             _ => Some(Arc::clone(&loaded)),
         });
-        if let Some(newer) = previous.filter(|p| p.fetched_at >= fetched_at) {
-            return Ok(newer.keys.len());
+        if let Some(kept) = previous.filter(keep) {
+            return Ok(kept.keys.len());
         }
         tracing::info!(keys = count, age_secs = age.as_secs(), "JWKS snapshot loaded");
         Ok(count)
@@ -443,6 +535,12 @@ impl Snapshot {
     fn has_kid(&self, kid: &str) -> bool {
         self.keys.keys().iter().any(|k| k.kid() == Some(kid))
     }
+
+    /// Whether this set answers a lookup for `kid`: it holds the kid, or
+    /// the token names none.
+    fn serves(&self, kid: Option<&str>) -> bool {
+        kid.is_none_or(|kid| self.has_kid(kid))
+    }
 }
 
 impl Inner {
@@ -461,43 +559,101 @@ impl Inner {
         self.snapshot.load_full().filter(|s| !self.too_stale(s, Instant::now()))
     }
 
+    /// How long a fetch may take before it is taken for abandoned: three
+    /// requests (a discovery source's first fetch: two metadata documents,
+    /// then the JWKS), each bounded by the total timeout, and a second of
+    /// slack. Past it, waiters stop waiting and `start` replaces the flight.
+    fn flight_bound(&self) -> Duration {
+        self.config.timeout.saturating_mul(3).saturating_add(Duration::from_secs(1))
+    }
+
+    /// `t` as nanoseconds after `base` (0 before it), for `revalidate_after`.
+    fn nanos_after_base(&self, t: Instant) -> u64 {
+        u64::try_from(t.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Publishes when a revalidation may next start, from the gate (held by
+    /// the caller, so that writes follow the lock's order): the later of
+    /// the last attempt plus a cooldown and a failure's `retry_at`. Never
+    /// later than what `start` enforces, so it only spares lookups the lock.
+    fn ration_revalidation(&self, gate: &Gate) {
+        let cooled = gate.last_attempt.and_then(|t| t.checked_add(self.config.cooldown));
+        let after = match (cooled, gate.retry_at) {
+            (Some(cooled), Some(retry_at)) => Some(cooled.max(retry_at)),
+            (cooled, retry_at) => cooled.or(retry_at),
+        };
+        let nanos = after.map_or(0, |t| self.nanos_after_base(t));
+        self.revalidate_after.store(nanos, Ordering::Relaxed);
+    }
+
     /// Starts a fetch as a task of its own, or joins the one under way.
     /// Lookups' fetches are rationed (see [`Trigger`]); the timestamps that
     /// ration them are set here, under the gate, for a fetch that will run
     /// to its end whatever happens to the request that asked for it.
     fn start(self: &Arc<Self>, trigger: Trigger) -> Result<Flight, NotStarted> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| NotStarted::NoRuntime)?;
+        // The runtime the source was built on; the caller's only for a
+        // source built outside any runtime.
+        let runtime = match &self.runtime {
+            Some(runtime) => runtime.clone(),
+            None => tokio::runtime::Handle::try_current().map_err(|_| NotStarted::NoRuntime)?,
+        };
         let now = Instant::now();
+        let bound = self.flight_bound();
         let mut gate = self.gate();
-        if let Some(flight) = &gate.flight {
+        if let Some(flight) = gate.flight.as_ref().filter(|f| now.saturating_duration_since(f.started) <= bound) {
             return Ok(flight.clone());
         }
+        // A flight older than any fetch can take is abandoned (its task
+        // hung, or its runtime stalled): replaced by a new one, rationed
+        // like any other, rather than awaited by everyone forever. Its
+        // late landing, if any, leaves the new flight alone (ids differ).
+        let abandoned = gate.flight.take().map(|f| now.saturating_duration_since(f.started));
         let until = |t: Option<Instant>, window: Duration| {
             t.and_then(|t| t.checked_add(window)).map_or(Duration::ZERO, |end| end.saturating_duration_since(now))
         };
-        let backing_off = gate.retry_at.map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
-        let rationed = match trigger {
-            Trigger::Schedule => Duration::ZERO,
-            Trigger::Demand => backing_off.max(until(gate.last_demand, self.config.cooldown)),
-            Trigger::Revalidate => backing_off.max(until(gate.last_attempt, self.config.cooldown)),
+        // Only a failure sets `retry_at` (and only a success clears it).
+        let backing_off = if gate.failures > 0 {
+            gate.retry_at.map_or(Duration::ZERO, |t| t.saturating_duration_since(now))
+        } else {
+            Duration::ZERO
         };
-        if !rationed.is_zero() {
-            return Err(NotStarted::Later(rationed));
+        let cooling = match trigger {
+            Trigger::Schedule => Duration::ZERO,
+            Trigger::Demand => until(gate.last_demand, self.config.cooldown),
+            Trigger::Revalidate => until(gate.last_attempt, self.config.cooldown),
+        };
+        let refused = if trigger == Trigger::Schedule {
+            None
+        } else if !backing_off.is_zero() {
+            Some(NotStarted::BackingOff(backing_off.max(cooling)))
+        } else if !cooling.is_zero() {
+            Some(NotStarted::Later(cooling))
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            drop(gate);
+            log_abandoned(abandoned);
+            return Err(refused);
         }
         gate.last_attempt = Some(now);
         if trigger == Trigger::Demand {
             gate.last_demand = Some(now);
         }
+        self.ration_revalidation(&gate);
+        gate.flights = gate.flights.wrapping_add(1);
+        let id = gate.flights;
         let (tx, rx) = watch::channel(None);
-        let flight = Flight { trigger, landed: rx };
+        let flight = Flight { id, started: now, trigger, landed: rx };
         gate.flight = Some(flight.clone());
         drop(gate);
+        log_abandoned(abandoned);
         Counters::bump(&self.counters.fetches);
         if trigger == Trigger::Demand && self.usable().is_some() {
             // With keys in hand, a lookup only asks for an unknown kid.
             Counters::bump(&self.counters.unknown_kid_refetches);
         }
-        let mut landing = Landing { inner: Arc::clone(self), tx: Some(tx) };
+        let mut landing = Landing { inner: Arc::clone(self), id, tx: Some(tx) };
         runtime.spawn(async move {
             let outcome = landing.inner.fetch_once().await;
             landing.land(outcome);
@@ -513,9 +669,10 @@ impl Inner {
             error,
             document: "discovery metadata",
             host: self.discovery.as_ref().map_or("-", Discovery::host).to_owned(),
+            abandoned: false,
         })?;
         let host = url.host_str().unwrap_or("-");
-        let failed = |error: FetchError| Failure { error, document: "JWKS", host: host.to_owned() };
+        let failed = |error: FetchError| Failure { error, document: "JWKS", host: host.to_owned(), abandoned: false };
         let outcome = self.fetcher.fetch(&url, etag).await;
         if self.discovery.is_some() && matches!(outcome, Err(FetchError::Status(404 | 410))) {
             // The JWKS is gone from the discovered address: the issuer may
@@ -616,12 +773,17 @@ impl Inner {
         }
         let last_attempt = gate.last_attempt;
         drop(gate);
+        // Never sooner than a cooldown after the last attempt started: a
+        // fetch slower than the freshness it brings (a short TTL, a slow
+        // issuer) would otherwise start again the moment it lands, in a
+        // loop.
+        let cooling = last_attempt.map_or(Duration::ZERO, |t| self.config.cooldown.saturating_sub(t.elapsed()));
         match self.snapshot.load().as_ref() {
             // Nothing yet: load the keys now rather than on the first token
             // (a replica kept out of traffic until it is ready would never
             // see one), but never more than once per cooldown.
-            None => last_attempt.map_or(Duration::ZERO, |t| self.config.cooldown.saturating_sub(t.elapsed())),
-            Some(s) => refresh_delay(s.fresh_until.saturating_duration_since(now)),
+            None => cooling,
+            Some(s) => refresh_delay(s.fresh_until.saturating_duration_since(now)).max(cooling),
         }
     }
 }
@@ -659,36 +821,55 @@ impl KeyResolver for JwksSource {
         // may have started before the issuer published this kid, so one
         // lookup fetch may follow it.
         for _ in 0..2 {
-            let usable = inner.usable();
-            if let Some(keys) = &usable {
-                match query.kid {
-                    None => return Ok(()),
-                    Some(kid) if keys.has_kid(kid) => return Ok(()),
-                    Some(kid) if inner.absent_kids.contains_key(kid) => {
-                        Counters::bump(&inner.counters.negative_cache_hits);
-                        return Ok(());
-                    }
-                    Some(_) => {}
+            if let Some(keys) = inner.usable() {
+                if keys.serves(query.kid) {
+                    return Ok(());
                 }
+                if let Some(kid) = query.kid
+                    && inner.absent_kids.contains_key(kid)
+                {
+                    Counters::bump(&inner.counters.negative_cache_hits);
+                    return Ok(());
+                }
+            }
+            // Once more right before asking: a fetch may have landed since
+            // (another request's), and a kid it brought needs no fetch.
+            if inner.usable().is_some_and(|keys| keys.serves(query.kid)) {
+                return Ok(());
             }
             let flight = match inner.start(Trigger::Demand) {
                 Ok(flight) => flight,
                 Err(not_started) => {
                     Counters::bump(&inner.counters.cooldown_skips);
-                    if usable.is_some() {
-                        // An unknown kid inside the cooldown: fail fast.
+                    // Decided on the keys in hand now, not as read before
+                    // `start`: a fetch may have landed (or the set gone past
+                    // `max_staleness`) in between.
+                    let usable = inner.usable();
+                    if usable.as_ref().is_some_and(|keys| keys.serves(query.kid)) {
                         return Ok(());
                     }
-                    return Err(Error::KeySourceUnavailable(Cow::Owned(match not_started {
-                        NotStarted::Later(wait) => {
+                    let message = match (not_started, usable.is_some()) {
+                        // An unknown kid inside the cooldown: fail fast
+                        // (`key_not_found`); the last fetch, which
+                        // succeeded, did not have it.
+                        (NotStarted::Later(_) | NotStarted::NoRuntime, true) => return Ok(()),
+                        // Inside a failure's backoff whether the kid exists
+                        // cannot be told (the fetch that would tell is
+                        // failing): "retry later", as for the waiters of the
+                        // failed fetch, not "no such key".
+                        (NotStarted::BackingOff(wait), true) => {
+                            format!("key fetch failing; next fetch in {} s", wait.as_secs().max(1))
+                        }
+                        (NotStarted::Later(wait) | NotStarted::BackingOff(wait), false) => {
                             format!("no usable key set; next fetch in {} s", wait.as_secs().max(1))
                         }
-                        NotStarted::NoRuntime => "no usable key set, and no Tokio runtime to fetch one".into(),
-                    })));
+                        (NotStarted::NoRuntime, false) => "no usable key set, and no Tokio runtime to fetch one".into(),
+                    };
+                    return Err(Error::KeySourceUnavailable(Cow::Owned(message)));
                 }
             };
             let trigger = flight.trigger;
-            match flight.landed().await {
+            match flight.landed(inner.flight_bound()).await {
                 // The fetch this lookup needed failed: whether the kid
                 // exists cannot be told now, so "retry later", not "no such
                 // key" (a later lookup inside the backoff fails fast).
@@ -735,9 +916,10 @@ async fn refresh_loop(inner: Weak<Inner>, wake: Arc<Notify>) {
         }
         let Some(strong) = inner.upgrade() else { return };
         let flight = strong.start(Trigger::Schedule);
+        let bound = strong.flight_bound();
         drop(strong);
         if let Ok(flight) = flight {
-            let _ = flight.landed().await;
+            let _ = flight.landed(bound).await;
         }
     }
 }
@@ -753,7 +935,20 @@ fn refresh_delay(remaining: Duration) -> Duration {
 /// or absent, unless one is under way, any fetch began within a cooldown,
 /// a failure is backing off, or there is no Tokio runtime to run it.
 fn revalidate(inner: &Arc<Inner>) {
+    // Lock-free first: during an outage every lookup serves a stale set and
+    // comes here; all of them taking the gate mutex only to learn "not
+    // yet" would serialize the service on it.
+    if inner.nanos_after_base(Instant::now()) < inner.revalidate_after.load(Ordering::Relaxed) {
+        return;
+    }
     let _ = inner.start(Trigger::Revalidate);
+}
+
+/// Logs, at debug, a flight `start` replaced as abandoned, with its age.
+fn log_abandoned(age: Option<Duration>) {
+    if let Some(age) = age {
+        tracing::debug!(age_secs = age.as_secs(), "key fetch abandoned (outlived its timeouts); no longer awaited");
+    }
 }
 
 /// Retry after the `failures`-th failure in a row: one cooldown, doubling

@@ -21,7 +21,7 @@ async fn first_use_fetches_then_serves_from_cache() {
     let server = Server::start(issuer.jwks(&["k1"])).await;
     let v = verifier(config(&server).build().unwrap());
     let mut scratch = Scratch::new();
-    // The synchronous path never fetches: nothing cached yet.
+    // The synchronous path never waits for a fetch: nothing cached yet.
     assert_eq!(v.verify(&issuer.token("k1"), &mut scratch).unwrap_err().code(), "key_source_unavailable");
     assert_eq!(code(&v, &issuer.token("k1")).await, Ok(()));
     for _ in 0..20 {

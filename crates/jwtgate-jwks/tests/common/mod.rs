@@ -197,7 +197,6 @@ pub fn with_kid(issuer: &Issuer, kid: &str) -> String {
     format!("{}.{}", xtask::jwk::b64(header), issuer.token("k").split_once('.').unwrap().1)
 }
 
-
 /// Everything logged while it is the default subscriber (this thread; a
 /// current-thread runtime runs spawned tasks here too), at debug and up.
 #[derive(Clone, Default)]
