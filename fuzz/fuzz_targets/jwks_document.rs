@@ -13,6 +13,8 @@ fn family_of(member: &Value) -> Option<KeyFamily> {
         ("oct", _) => Some(KeyFamily::Hmac),
         ("RSA", _) => Some(KeyFamily::Rsa),
         ("EC", Some("P-256")) => Some(KeyFamily::P256),
+        ("EC", Some("P-384")) => Some(KeyFamily::P384),
+        ("EC", Some("P-521")) => Some(KeyFamily::P521),
         ("OKP", Some("Ed25519")) => Some(KeyFamily::Ed25519),
         _ => None,
     }

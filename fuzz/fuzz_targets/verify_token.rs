@@ -79,7 +79,7 @@ fuzz_target!(|input: Input| {
     let signer_index = usize::from(input.signer) % f.signers.len();
     let (signer_alg, signer_kid, signer) = &f.signers[signer_index];
     let header_alg = Algorithm::ALL[usize::from(input.header_alg) % Algorithm::ALL.len()];
-    let kids = ["hs", "rs", "es", "ed", "unknown"];
+    let kids = ["hs", "rs", "es", "es384", "es512", "ed", "unknown"];
     let kid = input.kid.map(|k| kids[usize::from(k) % kids.len()]);
 
     let mut header = serde_json::json!({ "alg": header_alg.name(), "typ": "at+jwt" });

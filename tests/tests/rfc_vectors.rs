@@ -1,6 +1,6 @@
 //! The RFCs' own example tokens verify with their published keys (RFC 7515
-//! Appendix A, RFC 7519 section 3.1, RFC 7520 section 4.4, RFC 8037
-//! Appendix A.4), the ones
+//! Appendix A, RFC 7519 section 3.1, RFC 7520 sections 4.3 and 4.4, RFC
+//! 8037 Appendix A.4), the ones
 //! jwtgate does not support are refused with the right codes, and the RFC
 //! 7517 Appendix A key sets load as documented. Data: tests/data (sources in its README).
 
@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use jwtgate_verify::{Algorithm, FixedClock, KeySet, Scratch, Verifier, VerifyingKey};
+use jwtgate_verify::{Algorithm, FixedClock, KeyFamily, KeySet, Scratch, Verifier, VerifyingKey};
 
 fn token(file: &str) -> &str {
     file.lines().find(|l| !l.starts_with('#') && !l.is_empty()).unwrap()
@@ -21,6 +21,7 @@ const A2_KEY: &str = include_str!("../data/rfc7515/a2_rs256.jwk.json");
 const A3: &str = include_str!("../data/rfc7515/a3_es256.token");
 const A3_KEY: &str = include_str!("../data/rfc7515/a3_es256.jwk.json");
 const A4: &str = include_str!("../data/rfc7515/a4_es512.token");
+const A4_KEY: &str = include_str!("../data/rfc7515/a4_es512.jwk.json");
 const A5: &str = include_str!("../data/rfc7515/a5_unsecured.token");
 const S3_1: &str = include_str!("../data/rfc7519/s3_1.token");
 
@@ -76,8 +77,12 @@ fn rfc7515_examples_expire_as_their_exp_says() {
 
 #[test]
 fn rfc7515_a4_es512_and_a5_unsecured_are_refused() {
+    // A.4's payload is the text "Payload", not a claims set: refused before
+    // its signature is checked (which crates/jwtgate-verify/src/backend/
+    // rfc_signatures.rs does, on each backend: it verifies).
+    let es512 = verifier(Algorithm::ES512, A4_KEY);
+    assert_eq!(code(&es512, token(A4)), Err("malformed"), "A.4's payload is not JSON, which comes first");
     let v = verifier(Algorithm::ES256, A3_KEY);
-    // ES512 is not supported: refused before any key or signature work.
     assert_eq!(code(&v, token(A4)), Err("malformed"), "A.4's payload is not JSON, which comes first");
     assert_eq!(code(&v, token(A5)), Err("malformed"), "an unsecured JWS has an empty signature");
 }
@@ -172,8 +177,64 @@ fn rfc7517_appendix_a_key_sets() {
     assert!(!format!("{key:?}").contains("870MB6"), "the private scalar never shows");
 }
 
+const RFC7520_4_3: &str = include_str!("../data/rfc7520/s4_3_es512.token");
+const RFC7520_EC_KEY: &str = include_str!("../data/rfc7520/s3_2_ec_private.jwk.json");
 const RFC7520_4_4: &str = include_str!("../data/rfc7520/s4_4_hs256.token");
 const RFC7520_KEY: &str = include_str!("../data/rfc7520/s3_5_symmetric.jwk.json");
+
+#[test]
+fn rfc7520_4_3_es512() {
+    let token = token(RFC7520_4_3);
+    // The section 3.2 key loads as a P-521 verification key with its kid
+    // (`d` is ignored), for ES512 and no other algorithm.
+    let key = || VerifyingKey::from_jwk_str(RFC7520_EC_KEY).unwrap();
+    assert_eq!(key().kid(), Some("bilbo.baggins@hobbiton.example"));
+    assert_eq!(key().family(), KeyFamily::P521);
+    assert!(key().fits(Algorithm::ES512));
+    assert!(!key().fits(Algorithm::ES256) && !key().fits(Algorithm::ES384));
+    assert!(format!("{:?}", key()).starts_with("VerifyingKey(P-521 "));
+    let v = Verifier::builder()
+        .issuer("hobbiton")
+        .audience("a")
+        .algorithms([Algorithm::ES512])
+        .build(KeySet::new([key()]))
+        .unwrap();
+    // The example's payload is text, not a claims set: refused before its
+    // signature is checked (backend/rfc_signatures.rs verifies the RFC's
+    // signature itself on each backend: ECDSA is randomized, so it cannot
+    // be reproduced here).
+    assert_eq!(code(&v, token), Err("malformed"));
+
+    // The RFC key, with the example's header, signing a claims set:
+    // verifies with the RFC's public key, and a flipped bit does not.
+    let jwk: serde_json::Map<String, serde_json::Value> = serde_json::from_str(RFC7520_EC_KEY).unwrap();
+    let signer = xtask::key::PrivateKey::from_jwk(&jwk, Some(xtask::alg::Alg::ES512)).unwrap();
+    let header = token.split('.').next().unwrap();
+    let input = format!("{header}.{}", xtask::jwk::b64(r#"{"iss":"hobbiton","aud":"a","exp":4102444800}"#));
+    let signature = signer.sign(input.as_bytes()).unwrap();
+    assert_eq!(signature.len(), 132, "r || s, 66 bytes each");
+    let jwt = format!("{input}.{}", xtask::jwk::b64(&signature));
+    assert_eq!(code(&v, &jwt), Ok(()));
+    let mut tampered = signature.clone();
+    tampered[70] ^= 1;
+    assert_eq!(code(&v, &format!("{input}.{}", xtask::jwk::b64(&tampered))), Err("bad_signature"));
+    // The same token in a verifier that also allows ES256 and ES384: the
+    // key still verifies ES512 only.
+    let relabelled = |alg: &str| {
+        let header = xtask::jwk::b64(format!(r#"{{"alg":"{alg}","kid":"bilbo.baggins@hobbiton.example"}}"#));
+        let claims = input.split('.').nth(1).unwrap();
+        format!("{header}.{claims}.{}", xtask::jwk::b64(&signature))
+    };
+    let all = Verifier::builder()
+        .issuer("hobbiton")
+        .audience("a")
+        .algorithms([Algorithm::ES256, Algorithm::ES384, Algorithm::ES512])
+        .build(KeySet::new([key()]))
+        .unwrap();
+    assert_eq!(code(&all, &jwt), Ok(()));
+    assert_eq!(code(&all, &relabelled("ES256")), Err("key_alg_mismatch"));
+    assert_eq!(code(&all, &relabelled("ES384")), Err("key_alg_mismatch"));
+}
 
 #[test]
 fn rfc7520_4_4_hs256() {

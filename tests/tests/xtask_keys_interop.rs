@@ -1,6 +1,7 @@
 //! Keys written by `cargo xtask keygen` and tokens signed by `cargo xtask
 //! mint` are standard: an independent implementation (jsonwebtoken, with its
-//! pure-Rust backend) verifies them from the files, for every algorithm.
+//! pure-Rust backend) verifies them from the files, for every algorithm it
+//! has (all but ES512).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
 
@@ -25,6 +26,14 @@ fn use_jsonwebtoken_rust_crypto() {
 
 fn peer_alg(alg: Alg) -> Algorithm {
     alg.name().parse().unwrap()
+}
+
+/// jsonwebtoken 11 has no ES512 (its `Algorithm` stops at ES384); should it
+/// gain it, this fails and ES512 joins the round trip.
+fn peer_has(alg: Alg) -> bool {
+    let has = alg.name().parse::<Algorithm>().is_ok();
+    assert_eq!(has, alg != Alg::ES512, "{alg}");
+    has
 }
 
 fn read_json(path: &Path) -> Value {
@@ -79,7 +88,7 @@ fn validation(alg: Alg) -> Validation {
 fn every_algorithm_round_trips_through_jsonwebtoken() {
     use_jsonwebtoken_rust_crypto();
     let dir = tempfile::tempdir().unwrap();
-    for alg in Alg::ALL {
+    for alg in Alg::ALL.into_iter().filter(|&alg| peer_has(alg)) {
         let req = keygen::Request { alg, bits: None, kid: None, out: dir.path().to_path_buf(), force: false };
         let written = keygen::run(&req).unwrap_or_else(|e| panic!("keygen {alg}: {e}"));
         let token = mint_for(&written);
@@ -99,7 +108,7 @@ fn every_algorithm_round_trips_through_jsonwebtoken() {
 fn a_token_does_not_verify_with_another_key_of_the_same_algorithm() {
     use_jsonwebtoken_rust_crypto();
     let dir = tempfile::tempdir().unwrap();
-    for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA] {
+    for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::ES384, Alg::EdDSA] {
         let make = |kid: &str| {
             keygen::run(&keygen::Request {
                 alg,

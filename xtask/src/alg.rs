@@ -39,6 +39,10 @@ pub enum Family {
     RsaPss(Hash),
     /// `EC` on P-256: ES256.
     P256,
+    /// `EC` on P-384: ES384.
+    P384,
+    /// `EC` on P-521: ES512.
+    P521,
     /// `OKP` with Ed25519: EdDSA.
     Ed25519,
 }
@@ -67,6 +71,8 @@ impl Signing for Alg {
             Self::PS384 => Family::RsaPss(Sha384),
             Self::PS512 => Family::RsaPss(Sha512),
             Self::ES256 => Family::P256,
+            Self::ES384 => Family::P384,
+            Self::ES512 => Family::P521,
             Self::EdDSA => Family::Ed25519,
         }
     }
@@ -75,7 +81,7 @@ impl Signing for Alg {
         match self.signing() {
             Family::Hmac(_) => "oct",
             Family::RsaPkcs1(_) | Family::RsaPss(_) => "RSA",
-            Family::P256 => "EC",
+            Family::P256 | Family::P384 | Family::P521 => "EC",
             Family::Ed25519 => "OKP",
         }
     }

@@ -30,6 +30,8 @@ enum Material {
     Hmac(Vec<u8>),
     Rsa(Box<RsaPrivateKey>),
     P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    P521(p521::ecdsa::SigningKey),
     Ed25519(ed25519_dalek::SigningKey),
 }
 
@@ -73,6 +75,18 @@ impl PrivateKey {
                 let key = p256::ecdsa::SigningKey::try_generate_from_rng(&mut getrandom::SysRng)
                     .context(|| "OS random number generator failed".to_owned())?;
                 Material::P256(key)
+            }
+            Family::P384 => {
+                use p384::elliptic_curve::Generate as _;
+                let key = p384::ecdsa::SigningKey::try_generate_from_rng(&mut getrandom::SysRng)
+                    .context(|| "OS random number generator failed".to_owned())?;
+                Material::P384(key)
+            }
+            Family::P521 => {
+                use p521::elliptic_curve::Generate as _;
+                let key = p521::ecdsa::SigningKey::try_generate_from_rng(&mut getrandom::SysRng)
+                    .context(|| "OS random number generator failed".to_owned())?;
+                Material::P521(key)
             }
             Family::Ed25519 => Material::Ed25519(ed25519_dalek::SigningKey::generate(&mut os_rng())),
         };
@@ -129,6 +143,22 @@ impl PrivateKey {
                 let key = p256::ecdsa::SigningKey::from_slice(&d).context(|| "invalid P-256 private key".to_owned())?;
                 Material::P256(key)
             }
+            Family::P384 => {
+                if member_str(jwk, "crv")? != "P-384" {
+                    return Err(Error::msg("ES384 needs crv \"P-384\""));
+                }
+                let d = member_bytes(jwk, "d").context(|| "not a private key".to_owned())?;
+                let key = p384::ecdsa::SigningKey::from_slice(&d).context(|| "invalid P-384 private key".to_owned())?;
+                Material::P384(key)
+            }
+            Family::P521 => {
+                if member_str(jwk, "crv")? != "P-521" {
+                    return Err(Error::msg("ES512 needs crv \"P-521\""));
+                }
+                let d = member_bytes(jwk, "d").context(|| "not a private key".to_owned())?;
+                let key = p521::ecdsa::SigningKey::from_slice(&d).context(|| "invalid P-521 private key".to_owned())?;
+                Material::P521(key)
+            }
             Family::Ed25519 => {
                 if member_str(jwk, "crv")? != "Ed25519" {
                     return Err(Error::msg("EdDSA keys here are crv \"Ed25519\""));
@@ -162,6 +192,16 @@ impl PrivateKey {
                 let point = key.verifying_key().to_sec1_point(false);
                 let (x, y) = (point.x().map(b64), point.y().map(b64));
                 json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y })
+            }
+            Material::P384(key) => {
+                let point = key.verifying_key().to_sec1_point(false);
+                let (x, y) = (point.x().map(b64), point.y().map(b64));
+                json!({ "kty": "EC", "crv": "P-384", "x": x, "y": y })
+            }
+            Material::P521(key) => {
+                let point = key.verifying_key().to_sec1_point(false);
+                let (x, y) = (point.x().map(b64), point.y().map(b64));
+                json!({ "kty": "EC", "crv": "P-521", "x": x, "y": y })
             }
             Material::Ed25519(key) => {
                 json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(key.verifying_key().as_bytes()) })
@@ -212,6 +252,12 @@ impl PrivateKey {
             Material::P256(key) => {
                 map.insert("d".to_owned(), Value::String(b64(key.to_bytes())));
             }
+            Material::P384(key) => {
+                map.insert("d".to_owned(), Value::String(b64(key.to_bytes())));
+            }
+            Material::P521(key) => {
+                map.insert("d".to_owned(), Value::String(b64(key.to_bytes())));
+            }
             Material::Ed25519(key) => {
                 map.insert("d".to_owned(), Value::String(b64(key.to_bytes())));
             }
@@ -246,6 +292,16 @@ impl PrivateKey {
             }
             Material::P256(key) => {
                 use p256::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+                let private = key.to_pkcs8_pem(LF).context(failed)?.to_string();
+                (private, key.verifying_key().to_public_key_pem(LF).context(failed)?)
+            }
+            Material::P384(key) => {
+                use p384::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+                let private = key.to_pkcs8_pem(LF).context(failed)?.to_string();
+                (private, key.verifying_key().to_public_key_pem(LF).context(failed)?)
+            }
+            Material::P521(key) => {
+                use p521::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
                 let private = key.to_pkcs8_pem(LF).context(failed)?.to_string();
                 (private, key.verifying_key().to_public_key_pem(LF).context(failed)?)
             }
@@ -297,6 +353,15 @@ impl PrivateKey {
             }
             (Material::P256(key), Family::P256) => {
                 let sig: p256::ecdsa::Signature = key.try_sign(message).map_err(failed)?;
+                sig.to_bytes().to_vec()
+            }
+            // r || s at the curve's full width (RFC 7518 3.4): 96 and 132 bytes.
+            (Material::P384(key), Family::P384) => {
+                let sig: p384::ecdsa::Signature = key.try_sign(message).map_err(failed)?;
+                sig.to_bytes().to_vec()
+            }
+            (Material::P521(key), Family::P521) => {
+                let sig: p521::ecdsa::Signature = key.try_sign(message).map_err(failed)?;
                 sig.to_bytes().to_vec()
             }
             (Material::Ed25519(key), Family::Ed25519) => key.try_sign(message).map_err(failed)?.to_bytes().to_vec(),

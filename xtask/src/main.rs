@@ -20,11 +20,12 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per run from the command line")]
 enum Task {
     /// Generate a signing key: private JWK (+ PEM), public JWK (+ PEM), and
     /// append the public key to DIR/jwks.json.
     Keygen {
-        /// HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 EdDSA
+        /// HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA
         #[arg(long, value_parser = parse_alg)]
         alg: Alg,
         /// RSA modulus size: 2048, 3072 or 4096 (RS*/PS* only; default 2048)

@@ -5,7 +5,7 @@
 //!
 //! `cargo bench -p jwtgate-hyper --bench layer`
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "bench code")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "bench code")]
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -86,7 +86,59 @@ fn bench(c: &mut Criterion) {
             });
         });
         group.finish();
+        mixed(c, alg, &keys.private_jwk, &verifier);
     }
+}
+
+/// The token cache through the middleware: 100 callers, each reusing its
+/// own token, requests taking turns (what a busy service sees); cache on
+/// and off. Criterion reports requests/s; one timed run of 100,000
+/// requests each way is printed as well.
+fn mixed(c: &mut Criterion, alg: Alg, key: &std::path::Path, verifier: &dyn Fn() -> Verifier) {
+    let tokens: Vec<String> = (0..100)
+        .map(|i| {
+            mint::run(&mint::Request {
+                key: key.to_path_buf(),
+                iss: "https://issuer.test".into(),
+                aud: vec!["orders".into()],
+                sub: format!("caller-{i}"),
+                ttl: "1h".into(),
+                claims: Some(r#"{"scope":"orders:read"}"#.into()),
+                ..Default::default()
+            })
+            .unwrap()
+        })
+        .collect();
+    let handler = service_fn(|_: Request<String>| async { Ok::<_, Infallible>(Response::new(String::new())) });
+    let mut off = JwtAuthLayer::new(verifier()).claims::<serde::de::IgnoredAny>().layer(handler);
+    let cache_layer = JwtAuthLayer::new(verifier()).claims::<serde::de::IgnoredAny>().token_cache(1000);
+    let mut on = cache_layer.clone().layer(handler);
+    let mut group = c.benchmark_group(format!("mixed_100_tokens/{}", Algorithm::name(alg)));
+    group.throughput(criterion::Throughput::Elements(1));
+    for (name, service) in [("token_cache_off", &mut off), ("token_cache_on", &mut on)] {
+        let mut n = 0usize;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                n = (n + 1) % tokens.len();
+                let r = now(service.call(request(&tokens[n]))).unwrap();
+                assert_eq!(r.status(), 200);
+            });
+        });
+        let started = std::time::Instant::now();
+        for i in 0..100_000 {
+            let r = now(service.call(request(&tokens[i % tokens.len()]))).unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "mixed_100_tokens/{}/{name}: 100000 requests in {secs:.3} s = {:.0} requests/s",
+            alg.name(),
+            100_000.0 / secs
+        );
+    }
+    group.finish();
+    let stats = cache_layer.token_cache_stats().unwrap();
+    println!("token cache: {stats:?}");
 }
 
 criterion_group!(benches, bench);

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderName, Response};
+use jwtgate_verify::{KeyResolver, TokenCache, TokenCacheStats, Verifier};
 use tower_layer::Layer;
 
 use crate::claims::JsonMap;
@@ -26,6 +27,9 @@ pub(crate) struct Config<V> {
     pub(crate) scopes: Arc<[String]>,
     pub(crate) forward: Vec<(String, HeaderName)>,
     pub(crate) stats: Arc<AuthStats>,
+    /// Verified tokens, answered without their signature check; see
+    /// [`JwtAuthLayer::token_cache`].
+    pub(crate) cache: Option<Arc<TokenCache>>,
 }
 
 /// A [`tower_layer::Layer`] that authenticates every request with a JWT
@@ -54,6 +58,7 @@ impl<V> Clone for Config<V> {
             scopes: Arc::clone(&self.scopes),
             forward: self.forward.clone(),
             stats: Arc::clone(&self.stats),
+            cache: self.cache.clone(),
         }
     }
 }
@@ -97,6 +102,7 @@ impl<V> JwtAuthLayer<V> {
                 scopes: Arc::from([]),
                 forward: Vec::new(),
                 stats: Arc::default(),
+                cache: None,
             }),
             claims: PhantomData,
         }
@@ -232,6 +238,28 @@ impl<V, T> JwtAuthLayer<V, T> {
     #[must_use]
     pub fn stats(&self) -> Arc<AuthStats> {
         Arc::clone(&self.config.stats)
+    }
+
+    /// The token cache's counters (hits, misses, insertions, evictions,
+    /// invalidations by rotation), if [`JwtAuthLayer::token_cache`] is on.
+    #[must_use]
+    pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
+        self.config.cache.as_ref().map(|c| c.stats())
+    }
+}
+
+impl<R: KeyResolver, T> JwtAuthLayer<Verifier<R>, T> {
+    /// Keeps up to `max_entries` verified tokens (default: off): a caller
+    /// reusing its token for minutes then costs a hash lookup and the claim
+    /// checks per request, not a signature check. Every hit re-runs the
+    /// time checks (`exp`, `nbf`, max age), the other claim checks and
+    /// revocation, and requires the key that verified the token to still
+    /// be in the key set; failures are never cached. See
+    /// [`TokenCache`] for the bounds. (Only for a single
+    /// [`Verifier`]: an `IssuerRouter` verifies every token in full.)
+    pub fn token_cache(mut self, max_entries: usize) -> Self {
+        self.config_mut().cache = Some(Arc::new(TokenCache::new(max_entries)));
+        self
     }
 }
 

@@ -99,10 +99,8 @@ impl<V> Config<V> {
     /// Leaves the auth layer's context for the layers and extractors
     /// behind it, on every request it lets through.
     fn mark<T: 'static, B>(&self, req: &mut Request<B>) {
-        req.extensions_mut().insert(AuthContext {
-            responder: Arc::clone(&self.responder),
-            claims_type: std::any::type_name::<T>(),
-        });
+        req.extensions_mut()
+            .insert(AuthContext { responder: Arc::clone(&self.responder), claims_type: std::any::type_name::<T>() });
     }
 }
 
@@ -260,12 +258,14 @@ where
             Err(bad) => Decision::Reject(Rejection::InvalidRequest(bad.description())),
             Ok(None) if config.optional => Decision::Anonymous,
             Ok(None) => Decision::Reject(Rejection::MissingToken),
-            Ok(Some(token)) => with_scratch(|scratch| match config.verifier.verify_before_refresh(token, scratch) {
-                Err(e) if V::REFRESHES && worth_refreshing(&e) => Decision::Refresh(token.to_owned()),
-                outcome => match config.judge(outcome) {
-                    Ok(admitted) => Decision::Admit(admitted),
-                    Err(rejection) => Decision::Reject(rejection),
-                },
+            Ok(Some(token)) => with_scratch(|scratch| {
+                match config.verifier.verify_before_refresh_with(config.cache.as_deref(), token, scratch) {
+                    Err(e) if V::REFRESHES && worth_refreshing(&e) => Decision::Refresh(token.to_owned()),
+                    outcome => match config.judge(outcome) {
+                        Ok(admitted) => Decision::Admit(admitted),
+                        Err(rejection) => Decision::Reject(rejection),
+                    },
+                }
             }),
         };
 
@@ -289,7 +289,9 @@ where
                 let config = Arc::clone(&self.config);
                 ResponseFuture::refreshing(Box::pin(async move {
                     let mut scratch = Box::new(Scratch::new());
-                    let judged = config.judge::<T>(config.verifier.verify_async(&token, &mut scratch).await);
+                    let judged = config.judge::<T>(
+                        config.verifier.verify_async_with(config.cache.as_deref(), &token, &mut scratch).await,
+                    );
                     match judged {
                         Ok(admitted) => {
                             config.record_pass(req.uri().path(), Some(&admitted));

@@ -521,3 +521,31 @@ async fn grpc_calls_are_refused_with_a_grpc_status() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(challenge(&headers).contains("insufficient_scope"));
 }
+
+#[tokio::test]
+async fn the_token_cache_answers_repeated_tokens_and_never_a_refused_one() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let layer = JwtAuthLayer::new(keys.verifier()).token_cache(100);
+    let stats = layer.stats();
+    let cache = layer.clone();
+    let svc = service(layer, &handler);
+    let token = keys.token("");
+    for _ in 0..3 {
+        let (status, _, body) = call(&svc, bearer(&token)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "sub=alice user=- scopes=0");
+    }
+    let s = cache.token_cache_stats().unwrap();
+    assert_eq!((s.misses, s.insertions, s.hits), (1, 1, 2));
+    // An expired token is refused every time and never stored.
+    let expired = keys.mint(&keys.ec, "", "-1h");
+    for _ in 0..2 {
+        assert_eq!(call(&svc, bearer(&expired)).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let s = cache.token_cache_stats().unwrap();
+    assert_eq!((s.insertions, s.entries), (1, 1));
+    assert_eq!(stats.get("accepted"), 3);
+    assert_eq!(stats.get("expired"), 2);
+    assert_eq!(handler.calls(), 3);
+}

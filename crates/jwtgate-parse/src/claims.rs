@@ -97,6 +97,31 @@ impl<'a> Claims<'a> {
         self.json
     }
 
+    /// The same view over `json`, another copy of the text it was parsed
+    /// from (see [`crate::rebase`]); `None` if the lengths differ.
+    pub(crate) fn rebase<'b>(&self, json: &'b str) -> Option<Claims<'b>> {
+        use crate::rebase::opt;
+        let from = self.json;
+        if json.len() != from.len() {
+            return None;
+        }
+        let s = |v: JsonStr<'a>| v.rebased(from, json);
+        let l = |v: StrList<'a>| v.rebased(from, json);
+        Some(Claims {
+            json,
+            iss: opt(self.iss, s)?,
+            sub: opt(self.sub, s)?,
+            aud: opt(self.aud, l)?,
+            exp: self.exp,
+            nbf: self.nbf,
+            iat: self.iat,
+            jti: opt(self.jti, s)?,
+            client_id: opt(self.client_id, s)?,
+            scope: opt(self.scope, l)?,
+            scp: opt(self.scp, l)?,
+        })
+    }
+
     /// `iss`, the issuer.
     #[must_use]
     pub const fn iss(&self) -> Option<JsonStr<'a>> {

@@ -94,6 +94,30 @@ impl<'a> Header<'a> {
         self.json
     }
 
+    /// The same view over `json`, another copy of the text it was parsed
+    /// from (see [`crate::rebase`]); `None` if the lengths differ.
+    pub(crate) fn rebase<'b>(&self, json: &'b str) -> Option<Header<'b>> {
+        use crate::rebase::opt;
+        let from = self.json;
+        if json.len() != from.len() {
+            return None;
+        }
+        let s = |v: JsonStr<'a>| v.rebased(from, json);
+        Some(Header {
+            json,
+            alg: s(self.alg)?,
+            kid: opt(self.kid, s)?,
+            typ: opt(self.typ, s)?,
+            cty: opt(self.cty, s)?,
+            crit: opt(self.crit, |l| l.rebased(from, json))?,
+            b64: self.b64,
+            jwk: self.jwk,
+            jku: self.jku,
+            x5u: self.x5u,
+            x5c: self.x5c,
+        })
+    }
+
     /// `alg`, exactly as written (required, so always present).
     #[must_use]
     pub const fn alg(&self) -> JsonStr<'a> {

@@ -39,6 +39,11 @@ pub struct RawValue<'a> {
 }
 
 impl<'a> RawValue<'a> {
+    /// The same value in another copy of the text (see [`crate::rebase`]).
+    pub(crate) fn rebased<'b>(&self, from: &str, to: &'b str) -> Option<RawValue<'b>> {
+        Some(RawValue { text: crate::rebase::moved(from, to, self.text)?, kind: self.kind, escaped: self.escaped })
+    }
+
     /// The kind of value.
     #[must_use]
     pub const fn kind(&self) -> ValueKind {

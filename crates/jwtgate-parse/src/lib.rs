@@ -12,6 +12,7 @@ mod json_str;
 mod name;
 mod numeric_date;
 mod object;
+mod rebase;
 mod str_list;
 mod swar;
 mod token;
@@ -23,6 +24,7 @@ pub use json::{Elements, Members, RawValue, ValueKind};
 pub use json_str::{Chars, JsonStr};
 pub use numeric_date::NumericDate;
 pub use object::MAX_TOP_LEVEL_MEMBERS;
+pub use rebase::{DetachedClaims, DetachedHeader, MAX_DETACHED_LEN};
 pub use str_list::{StrList, StrListIter};
 pub use token::Token;
 

@@ -15,6 +15,11 @@ pub struct StrList<'a> {
 }
 
 impl<'a> StrList<'a> {
+    /// The same list in another copy of the text (see [`crate::rebase`]).
+    pub(crate) fn rebased<'b>(&self, from: &str, to: &'b str) -> Option<StrList<'b>> {
+        Some(StrList { value: self.value.rebased(from, to)? })
+    }
+
     /// Accepts a string or an array of strings; `None` for anything else.
     pub(crate) fn new(value: RawValue<'a>) -> Option<Self> {
         let ok = match value.kind() {

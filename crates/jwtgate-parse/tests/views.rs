@@ -221,3 +221,31 @@ fn parse_accepts_str_bytes_and_borrows_input() {
     let range = owned.as_bytes().as_ptr_range();
     assert!(range.contains(&t.signing_input().as_ptr()));
 }
+
+/// A view detached from its text and attached to a copy of it is the view
+/// the parser gives for that text: every accessor agrees.
+#[test]
+fn detached_views_attach_to_a_copy_unchanged() {
+    let header = r#"{"alg":"ES256","kid":"k\u0031","typ":"at+jwt","cty":"x","crit":["exp"],"b64":true}"#;
+    let claims = r#"{"iss":"https://i","sub":"s\"q","aud":["a","b"],"exp":1700000300,"nbf":1.5,"iat":1700000000,"jti":"j","client_id":"c","scope":"r w","scp":["x"],"n":{"deep":[1,2]}}"#;
+    let token = token(header, claims);
+    let mut buf = [0u8; 1024];
+    let parsed = jwtgate_parse::parse_str(&token, &mut buf).unwrap();
+    let (h, c) = (parsed.header(), parsed.claims().unwrap());
+    let (dh, dc) = (h.detach().unwrap(), c.detach().unwrap());
+    assert_eq!((dh.len(), dc.len()), (header.len(), claims.len()));
+    let (header_copy, claims_copy) = (String::from(h.json()), String::from(c.json()));
+    let (h2, c2) = (dh.attach(&header_copy).unwrap(), dc.attach(&claims_copy).unwrap());
+    // The views point into the copies, and read the same.
+    assert!(std::ptr::eq(h2.json(), header_copy.as_str()));
+    assert_eq!(format!("{h:?}"), format!("{h2:?}"));
+    assert_eq!(format!("{c:?}"), format!("{c2:?}"));
+    assert_eq!(h2.kid().unwrap(), "k1");
+    assert_eq!(c2.sub().unwrap(), "s\"q");
+    assert_eq!(c2.aud().unwrap().iter().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(c2.get("n").unwrap().as_json(), r#"{"deep":[1,2]}"#);
+    assert_eq!(c2.exp(), c.exp());
+    // A copy of another length is refused.
+    assert!(dc.attach(&claims_copy[1..]).is_none());
+    assert!(dh.attach("").is_none());
+}

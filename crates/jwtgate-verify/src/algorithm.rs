@@ -30,6 +30,10 @@ pub enum Algorithm {
     PS512,
     /// ECDSA on P-256 with SHA-256; signatures are raw `r || s` (64 bytes).
     ES256,
+    /// ECDSA on P-384 with SHA-384; signatures are raw `r || s` (96 bytes).
+    ES384,
+    /// ECDSA on P-521 with SHA-512; signatures are raw `r || s` (132 bytes).
+    ES512,
     /// EdDSA with Ed25519 (the only curve supported under this name).
     EdDSA,
 }
@@ -63,13 +67,17 @@ pub enum KeyFamily {
     Rsa,
     /// A P-256 public key (`kty: EC`, `crv: P-256`): ES256.
     P256,
+    /// A P-384 public key (`kty: EC`, `crv: P-384`): ES384.
+    P384,
+    /// A P-521 public key (`kty: EC`, `crv: P-521`): ES512.
+    P521,
     /// An Ed25519 public key (`kty: OKP`, `crv: Ed25519`): EdDSA.
     Ed25519,
 }
 
 impl Algorithm {
     /// Every supported algorithm.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::HS256,
         Self::HS384,
         Self::HS512,
@@ -80,6 +88,8 @@ impl Algorithm {
         Self::PS384,
         Self::PS512,
         Self::ES256,
+        Self::ES384,
+        Self::ES512,
         Self::EdDSA,
     ];
 
@@ -97,6 +107,8 @@ impl Algorithm {
             Self::PS384 => "PS384",
             Self::PS512 => "PS512",
             Self::ES256 => "ES256",
+            Self::ES384 => "ES384",
+            Self::ES512 => "ES512",
             Self::EdDSA => "EdDSA",
         }
     }
@@ -113,7 +125,12 @@ impl Algorithm {
         match self {
             Self::HS256 | Self::HS384 | Self::HS512 => KeyFamily::Hmac,
             Self::RS256 | Self::RS384 | Self::RS512 | Self::PS256 | Self::PS384 | Self::PS512 => KeyFamily::Rsa,
+            // Each ECDSA algorithm is bound to one curve (RFC 7518 3.4), so
+            // each curve is a family of its own: a P-384 key never verifies
+            // ES256 or ES512.
             Self::ES256 => KeyFamily::P256,
+            Self::ES384 => KeyFamily::P384,
+            Self::ES512 => KeyFamily::P521,
             Self::EdDSA => KeyFamily::Ed25519,
         }
     }
@@ -121,9 +138,9 @@ impl Algorithm {
     pub(crate) const fn hash(self) -> Hash {
         match self {
             Self::HS256 | Self::RS256 | Self::PS256 | Self::ES256 => Hash::Sha256,
-            Self::HS384 | Self::RS384 | Self::PS384 => Hash::Sha384,
+            Self::HS384 | Self::RS384 | Self::PS384 | Self::ES384 => Hash::Sha384,
             // Ed25519 hashes internally with SHA-512.
-            Self::HS512 | Self::RS512 | Self::PS512 | Self::EdDSA => Hash::Sha512,
+            Self::HS512 | Self::RS512 | Self::PS512 | Self::ES512 | Self::EdDSA => Hash::Sha512,
         }
     }
 }

@@ -128,7 +128,7 @@ pub enum KeyError {
     /// `kty` is not one jwtgate verifies with (e.g. a future key type).
     #[error("unsupported key type")]
     UnsupportedKeyType,
-    /// The curve is not P-256 (EC) or Ed25519 (OKP).
+    /// The curve is not P-256, P-384 or P-521 (EC), or Ed25519 (OKP).
     #[error("unsupported curve")]
     UnsupportedCurve,
     /// `use` is not `sig`: the key is meant for encryption.
@@ -142,7 +142,7 @@ pub enum KeyError {
     AlgMismatch,
     /// The JWK's `alg` names no algorithm jwtgate verifies: an encryption
     /// algorithm (`RSA-OAEP`, `ECDH-ES`, ...) or a signature algorithm not
-    /// supported here (`ES384`, ...). Holds the name, cut at 32 characters.
+    /// supported here (`ES256K`, ...). Holds the name, cut at 32 characters.
     #[error("key alg {0:?} is not a signature algorithm jwtgate verifies")]
     UnsupportedAlg(String),
     /// An RSA modulus below 2048 bits (or above 8192), or an HMAC secret

@@ -51,17 +51,23 @@ impl VerifyingKey {
         let key = match &jwk.key {
             Key::Oct(oct) => Self::hmac_any(&oct.k)?,
             Key::Rsa(rsa) => Self::rsa(&rsa.n, &rsa.e)?,
-            Key::Ec(ec) => match ec.crv {
-                EcCurves::P256 => {
-                    let (x, y): (&[u8], &[u8]) = (&ec.x, &ec.y);
-                    if x.len() != 32 || y.len() != 32 {
-                        return Err(KeyError::InvalidKey("P-256 coordinates must be 32 bytes each"));
-                    }
-                    // Uncompressed SEC1: 0x04 || x || y.
-                    Self::p256(&[&[0x04][..], x, y].concat())?
+            Key::Ec(ec) => {
+                // RFC 7518 6.2.1.2/6.2.1.3: each coordinate is exactly the
+                // full-length octet string of its curve (leading zeros kept).
+                type Build = fn(&[u8]) -> Result<VerifyingKey, KeyError>;
+                let (len, build, wrong_length): (usize, Build, &'static str) = match ec.crv {
+                    EcCurves::P256 => (32, Self::p256, "P-256 coordinates must be 32 bytes each"),
+                    EcCurves::P384 => (48, Self::p384, "P-384 coordinates must be 48 bytes each"),
+                    EcCurves::P521 => (66, Self::p521, "P-521 coordinates must be 66 bytes each"),
+                    _ => return Err(KeyError::UnsupportedCurve),
+                };
+                let (x, y): (&[u8], &[u8]) = (&ec.x, &ec.y);
+                if x.len() != len || y.len() != len {
+                    return Err(KeyError::InvalidKey(wrong_length));
                 }
-                _ => return Err(KeyError::UnsupportedCurve),
-            },
+                // Uncompressed SEC1: 0x04 || x || y.
+                build(&[&[0x04][..], x, y].concat())?
+            }
             Key::Okp(okp) => match okp.crv {
                 OkpCurves::Ed25519 => Self::ed25519(&okp.x)?,
                 _ => return Err(KeyError::UnsupportedCurve),
@@ -86,7 +92,7 @@ impl VerifyingKey {
 }
 
 /// An `alg` naming no algorithm jwtgate verifies is refused by that name
-/// (`RSA-OAEP`, `ES384`), before jose-jwk, which reports a name it does not
+/// (`RSA-OAEP`, `ES256K`), before jose-jwk, which reports a name it does not
 /// know only as a failed match of its enum.
 fn supported_alg_name(jwk: &serde_json::Value) -> Result<(), KeyError> {
     match jwk.get("alg").and_then(serde_json::Value::as_str) {
@@ -127,6 +133,8 @@ fn algorithm(signing: Signing) -> Result<Algorithm, KeyError> {
         Signing::Ps384 => Algorithm::PS384,
         Signing::Ps512 => Algorithm::PS512,
         Signing::Es256 => Algorithm::ES256,
+        Signing::Es384 => Algorithm::ES384,
+        Signing::Es512 => Algorithm::ES512,
         Signing::EdDsa => Algorithm::EdDSA,
         _ => return Err(KeyError::AlgMismatch),
     })

@@ -9,6 +9,8 @@ use crate::error::KeyError;
 type Hmac = <Active as Provider>::Hmac;
 type Rsa = <Active as Provider>::Rsa;
 type P256 = <Active as Provider>::P256;
+type P384 = <Active as Provider>::P384;
+type P521 = <Active as Provider>::P521;
 type Ed25519 = <Active as Provider>::Ed25519;
 
 /// A public key (or HMAC secret) parsed once into the crypto backend's
@@ -27,6 +29,10 @@ pub struct VerifyingKey {
     kid: Option<Box<str>>,
     alg: Option<Algorithm>,
     material: Material,
+    /// The same for two keys made from the same material (a JWKS fetched
+    /// again gives new keys with the same ids): what the verified-token
+    /// cache remembers, to drop what a key verified once it leaves the set.
+    id: u64,
 }
 
 enum Material {
@@ -38,6 +44,8 @@ enum Material {
     /// Boxed for the same reason (the native backend keeps six parsed keys).
     Rsa(Box<Rsa>),
     P256(P256),
+    P384(P384),
+    P521(P521),
     Ed25519(Ed25519),
 }
 
@@ -67,11 +75,11 @@ impl VerifyingKey {
                 secret.len()
             )));
         }
-        Ok(Self::new(Material::Hmac(Box::new(Active::hmac_key(secret)?), secret.len())))
+        Ok(Self::new(Material::Hmac(Box::new(Active::hmac_key(secret)?), secret.len()), &[secret]))
     }
 
     pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Result<Self, KeyError> {
-        Ok(Self::new(Material::Rsa(Box::new(Active::rsa_key(n, e)?))))
+        Ok(Self::new(Material::Rsa(Box::new(Active::rsa_key(n, e)?)), &[n, e]))
     }
 
     pub(crate) fn p256(sec1: &[u8]) -> Result<Self, KeyError> {
@@ -82,18 +90,51 @@ impl VerifyingKey {
         if sec1.len() != 65 || sec1.first() != Some(&0x04) {
             return Err(KeyError::InvalidKey("P-256 key must be an uncompressed point"));
         }
-        Ok(Self::new(Material::P256(Active::p256_key(sec1)?)))
+        Ok(Self::new(Material::P256(Active::p256_key(sec1)?), &[sec1]))
+    }
+
+    pub(crate) fn p384(sec1: &[u8]) -> Result<Self, KeyError> {
+        // As for P-256: uncompressed only, 0x04 || x (48) || y (48).
+        if sec1.len() != 97 || sec1.first() != Some(&0x04) {
+            return Err(KeyError::InvalidKey("P-384 key must be an uncompressed point"));
+        }
+        Ok(Self::new(Material::P384(Active::p384_key(sec1)?), &[sec1]))
+    }
+
+    pub(crate) fn p521(sec1: &[u8]) -> Result<Self, KeyError> {
+        // As for P-256: uncompressed only, 0x04 || x (66) || y (66).
+        if sec1.len() != 133 || sec1.first() != Some(&0x04) {
+            return Err(KeyError::InvalidKey("P-521 key must be an uncompressed point"));
+        }
+        Ok(Self::new(Material::P521(Active::p521_key(sec1)?), &[sec1]))
     }
 
     pub(crate) fn ed25519(x: &[u8]) -> Result<Self, KeyError> {
         // Length, canonical encoding and small order are checked on the
         // bytes, before the backend: both backends then refuse the same keys.
         let point = Ed25519Point::new(x)?;
-        Ok(Self::new(Material::Ed25519(Active::ed25519_key(&point)?)))
+        Ok(Self::new(Material::Ed25519(Active::ed25519_key(&point)?), &[x]))
     }
 
-    const fn new(material: Material) -> Self {
-        Self { kid: None, alg: None, material }
+    /// A key of `material`, made from the bytes `parts` (the public key, or
+    /// the HMAC secret), which give it its id.
+    fn new(material: Material, parts: &[&[u8]]) -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        // A fixed seed: equal material gives an equal id in this process.
+        // Not a security boundary: keys come from the configuration or the
+        // issuer, never from a token.
+        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+        hasher.write_u8(material.tag());
+        for part in parts {
+            hasher.write_usize(part.len());
+            hasher.write(part);
+        }
+        Self { kid: None, alg: None, material, id: hasher.finish() }
+    }
+
+    /// The key's id for the token cache (see the field).
+    pub(crate) const fn id(&self) -> u64 {
+        self.id
     }
 
     /// Sets the key ID that tokens name in their `kid` header. A kid
@@ -145,6 +186,8 @@ impl VerifyingKey {
             Material::Hmac(..) => KeyFamily::Hmac,
             Material::Rsa(_) => KeyFamily::Rsa,
             Material::P256(_) => KeyFamily::P256,
+            Material::P384(_) => KeyFamily::P384,
+            Material::P521(_) => KeyFamily::P521,
             Material::Ed25519(_) => KeyFamily::Ed25519,
         }
     }
@@ -175,6 +218,8 @@ impl VerifyingKey {
             }
             (Material::Rsa(key), _) => Active::verify_rsa(key, RsaPadding::Pss, hash, message, signature),
             (Material::P256(key), _) => Active::verify_p256(key, message, signature),
+            (Material::P384(key), _) => Active::verify_p384(key, message, signature),
+            (Material::P521(key), _) => Active::verify_p521(key, message, signature),
             (Material::Ed25519(key), _) => Active::verify_ed25519(key, message, signature),
         }
     }
@@ -185,6 +230,8 @@ impl VerifyingKey {
             Material::Hmac(_, len) => write!(f, "HMAC secret of {len} bytes")?,
             Material::Rsa(key) => write!(f, "RSA-{}", Active::rsa_bits(key))?,
             Material::P256(_) => f.write_str("P-256")?,
+            Material::P384(_) => f.write_str("P-384")?,
+            Material::P521(_) => f.write_str("P-521")?,
             Material::Ed25519(_) => f.write_str("Ed25519")?,
         }
         if let Some(kid) = &self.kid {
@@ -194,6 +241,20 @@ impl VerifyingKey {
             write!(f, " alg={alg}")?;
         }
         Ok(())
+    }
+}
+
+impl Material {
+    /// Which kind of material, so equal bytes of two kinds differ in id.
+    const fn tag(&self) -> u8 {
+        match self {
+            Self::Hmac(..) => 0,
+            Self::Rsa(_) => 1,
+            Self::P256(_) => 2,
+            Self::Ed25519(_) => 3,
+            Self::P384(_) => 4,
+            Self::P521(_) => 5,
+        }
     }
 }
 

@@ -9,11 +9,13 @@ use crate::key::VerifyingKey;
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const PRIME256V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 impl VerifyingKey {
     /// A public key from PEM: `-----BEGIN PUBLIC KEY-----` (SPKI: RSA,
-    /// P-256 or Ed25519) or `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1).
+    /// P-256, P-384, P-521 or Ed25519) or `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1).
     ///
     /// # Errors
     ///
@@ -35,7 +37,8 @@ impl VerifyingKey {
     /// # Errors
     ///
     /// [`KeyError::InvalidPem`] for malformed DER or an algorithm other than
-    /// RSA, EC P-256 and Ed25519.
+    /// RSA, EC P-256, P-384 and P-521, and Ed25519 ([`KeyError::UnsupportedCurve`]
+    /// for another named curve).
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
         let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| KeyError::InvalidPem(e.to_string()))?;
         let key =
@@ -43,11 +46,14 @@ impl VerifyingKey {
         match spki.algorithm.oid {
             RSA_ENCRYPTION => rsa_pkcs1(key),
             EC_PUBLIC_KEY => {
-                let curve = spki.algorithm.parameters_oid().map_err(|e| KeyError::InvalidPem(e.to_string()))?;
-                if curve != PRIME256V1 {
-                    return Err(KeyError::UnsupportedCurve);
+                // The named curve decides the key's family (RFC 5480 2.1.1);
+                // each constructor checks the point's length for its curve.
+                match spki.algorithm.parameters_oid().map_err(|e| KeyError::InvalidPem(e.to_string()))? {
+                    PRIME256V1 => Self::p256(key),
+                    SECP384R1 => Self::p384(key),
+                    SECP521R1 => Self::p521(key),
+                    _ => Err(KeyError::UnsupportedCurve),
                 }
-                Self::p256(key)
             }
             ED25519 => Self::ed25519(key),
             other => Err(KeyError::InvalidPem(format!("unsupported key algorithm {other}"))),

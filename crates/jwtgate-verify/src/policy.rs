@@ -9,6 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::resolver::KeyResolver;
 use crate::revocation::Revocation;
+use crate::token_cache::TokenCache;
 use crate::verifier::Verifier;
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
@@ -65,6 +66,7 @@ pub struct VerifierBuilder {
     max_age: Option<Duration>,
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn Revocation>>,
+    token_cache: Option<usize>,
 }
 
 impl Default for VerifierBuilder {
@@ -80,6 +82,7 @@ impl Default for VerifierBuilder {
             max_age: None,
             clock: Arc::new(SystemClock),
             revocation: None,
+            token_cache: None,
         }
     }
 }
@@ -209,6 +212,17 @@ impl VerifierBuilder {
         self.require_typ(typ).require_claims(["iss", "sub"])
     }
 
+    /// Keeps up to `max_entries` verified tokens (default: off), so a token
+    /// seen again is answered without its signature check: a hit re-runs
+    /// the claim checks (time, issuer, audience, required claims, `typ`)
+    /// and revocation, and requires the key that verified it to still be in
+    /// the key set. See [`TokenCache`](crate::TokenCache) for the details
+    /// and the bounds (4 KiB per entry on average by default).
+    pub fn token_cache(mut self, max_entries: usize) -> Self {
+        self.token_cache = Some(max_entries);
+        self
+    }
+
     /// Builds the verifier with its key source (a [`KeySet`](crate::KeySet) or any
     /// [`KeyResolver`]).
     ///
@@ -256,6 +270,6 @@ impl VerifierBuilder {
             clock: self.clock,
             revocation: self.revocation,
         };
-        Ok(Verifier::new(policy, keys))
+        Ok(Verifier::new(policy, keys, self.token_cache.map(TokenCache::new)))
     }
 }

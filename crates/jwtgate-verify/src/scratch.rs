@@ -25,6 +25,11 @@ impl Scratch {
     pub(crate) fn bytes(&mut self) -> &mut [u8] {
         &mut self.buf
     }
+
+    /// The buffer, read-only: where a token-cache hit copied its JSON.
+    pub(crate) const fn filled(&self) -> &[u8] {
+        &self.buf
+    }
 }
 
 impl Default for Scratch {

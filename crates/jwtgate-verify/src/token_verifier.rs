@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::resolver::KeyResolver;
 use crate::router::IssuerRouter;
 use crate::scratch::Scratch;
+use crate::token_cache::TokenCache;
 use crate::verified::Verified;
 use crate::verifier::Verifier;
 
@@ -49,6 +50,33 @@ pub trait TokenVerifier: Send + Sync {
         token: &'a str,
         scratch: &'a mut Scratch,
     ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a;
+
+    /// [`TokenVerifier::verify_before_refresh`] answering from `cache` (a
+    /// [`TokenCache`] the caller holds) when it can; see
+    /// [`Verifier::verify_before_refresh_with`]. An [`IssuerRouter`]
+    /// verifies in full (give each of its verifiers a cache of its own).
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    fn verify_before_refresh_with<'a>(
+        &self,
+        cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error>;
+
+    /// [`TokenVerifier::verify_async`] answering from `cache` when it can.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify_async`].
+    fn verify_async_with<'a>(
+        &'a self,
+        cache: Option<&'a TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a;
 }
 
 impl<R: KeyResolver> TokenVerifier for Verifier<R> {
@@ -69,6 +97,24 @@ impl<R: KeyResolver> TokenVerifier for Verifier<R> {
     ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
         Verifier::verify_async(self, token, scratch)
     }
+
+    fn verify_before_refresh_with<'a>(
+        &self,
+        cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        Verifier::verify_before_refresh_with(self, cache, token, scratch)
+    }
+
+    fn verify_async_with<'a>(
+        &'a self,
+        cache: Option<&'a TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
+        Verifier::verify_async_with(self, cache, token, scratch)
+    }
 }
 
 impl<R: KeyResolver> TokenVerifier for IssuerRouter<R> {
@@ -84,6 +130,24 @@ impl<R: KeyResolver> TokenVerifier for IssuerRouter<R> {
 
     fn verify_async<'a>(
         &'a self,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
+        IssuerRouter::verify_async(self, token, scratch)
+    }
+
+    fn verify_before_refresh_with<'a>(
+        &self,
+        _cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        IssuerRouter::verify_before_refresh(self, token, scratch)
+    }
+
+    fn verify_async_with<'a>(
+        &'a self,
+        _cache: Option<&'a TokenCache>,
         token: &'a str,
         scratch: &'a mut Scratch,
     ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {

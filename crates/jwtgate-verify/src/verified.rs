@@ -19,11 +19,18 @@ pub struct Verified<'a> {
     alg: Algorithm,
     header: Header<'a>,
     claims: Claims<'a>,
+    /// The id of the key that verified the signature (for the token cache).
+    key: u64,
 }
 
 impl<'a> Verified<'a> {
-    pub(crate) const fn new(alg: Algorithm, header: Header<'a>, claims: Claims<'a>) -> Self {
-        Self { alg, header, claims }
+    pub(crate) const fn new(alg: Algorithm, header: Header<'a>, claims: Claims<'a>, key: u64) -> Self {
+        Self { alg, header, claims, key }
+    }
+
+    /// The id of the key that verified the signature.
+    pub(crate) const fn key_id(&self) -> u64 {
+        self.key
     }
 
     /// The algorithm the signature was verified with.

@@ -2,6 +2,7 @@
 //! signature, then the claims, in that order.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jwtgate_parse::{Claims, Header, JsonStr, Limits, Token};
 
@@ -12,6 +13,7 @@ use crate::observe;
 use crate::policy::{Policy, VerifierBuilder};
 use crate::resolver::{KeyQuery, KeyResolver};
 use crate::scratch::Scratch;
+use crate::token_cache::{Hit, Probe, TokenCache};
 use crate::verified::Verified;
 
 /// Verifies tokens against one issuer's keys and one policy.
@@ -23,6 +25,11 @@ use crate::verified::Verified;
 pub struct Verifier<R = KeySet> {
     policy: Policy,
     keys: R,
+    /// Unique in the process: a token cache keeps each verifier's (each
+    /// policy's) entries apart.
+    id: u64,
+    /// The verifier's own cache, if the builder asked for one.
+    cache: Option<TokenCache>,
 }
 
 impl Verifier<KeySet> {
@@ -33,8 +40,16 @@ impl Verifier<KeySet> {
 }
 
 impl<R: KeyResolver> Verifier<R> {
-    pub(crate) const fn new(policy: Policy, keys: R) -> Self {
-        Self { policy, keys }
+    pub(crate) fn new(policy: Policy, keys: R, cache: Option<TokenCache>) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Self { policy, keys, id: NEXT_ID.fetch_add(1, Ordering::Relaxed), cache }
+    }
+
+    /// The verifier's own token cache, if
+    /// [`VerifierBuilder::token_cache`] turned it on (for its
+    /// [`stats`](TokenCache::stats)).
+    pub const fn token_cache(&self) -> Option<&TokenCache> {
+        self.cache.as_ref()
     }
 
     /// The key source.
@@ -79,18 +94,53 @@ impl<R: KeyResolver> Verifier<R> {
         self.verify_logged(token, scratch, R::REFRESHES)
     }
 
+    /// [`Verifier::verify_before_refresh`] with `cache` (held by the caller,
+    /// such as the middleware) instead of the verifier's own: a token that
+    /// this verifier verified before is answered from it, with the claim
+    /// checks and revocation run again; a token verified now is stored.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    pub fn verify_before_refresh_with<'a>(
+        &self,
+        cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        self.verify_cached(cache.or(self.cache.as_ref()), token, scratch, R::REFRESHES)
+    }
+
     fn verify_logged<'a>(
         &self,
         token: &'a str,
         scratch: &'a mut Scratch,
         refreshable: bool,
     ) -> Result<Verified<'a>, Error> {
+        self.verify_cached(self.cache.as_ref(), token, scratch, refreshable)
+    }
+
+    fn verify_cached<'a>(
+        &self,
+        cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+        refreshable: bool,
+    ) -> Result<Verified<'a>, Error> {
+        if let Some(hit) = self.probe(cache, token, scratch) {
+            let outcome = self.serve(hit, scratch);
+            observe::decision(&outcome, outcome.as_ref().ok().map(Verified::header), token.len(), refreshable);
+            return outcome;
+        }
         let parsed = self.parse(token, scratch);
         let outcome = match &parsed {
             Ok(t) => self.verify_parsed(token.len(), t),
             Err(e) => Err(e.clone()),
         };
         observe::decision(&outcome, parsed.as_ref().ok().map(Token::header), token.len(), refreshable);
+        if let (Some(cache), Ok(verified)) = (cache, &outcome) {
+            self.remember(cache, token, verified);
+        }
         outcome
     }
 
@@ -106,13 +156,79 @@ impl<R: KeyResolver> Verifier<R> {
     /// refresh failed. A `kid` longer than [`MAX_KID_BYTES`] is
     /// [`Error::KeyNotFound`], whether or not the source has keys.
     pub async fn verify_async<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<Verified<'a>, Error> {
+        self.verify_async_with(None, token, scratch).await
+    }
+
+    /// [`Verifier::verify_async`] with `cache` (held by the caller) instead
+    /// of the verifier's own; see [`Verifier::verify_before_refresh_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify_async`].
+    pub async fn verify_async_with<'a>(
+        &self,
+        cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        let cache = cache.or(self.cache.as_ref());
+        if let Some(hit) = self.probe(cache, token, scratch) {
+            let outcome = self.serve(hit, scratch);
+            observe::decision(&outcome, outcome.as_ref().ok().map(Verified::header), token.len(), false);
+            return outcome;
+        }
         let parsed = self.parse(token, scratch);
         let outcome = match &parsed {
             Ok(t) => self.verify_parsed_async(token.len(), t).await,
             Err(e) => Err(e.clone()),
         };
         observe::decision(&outcome, parsed.as_ref().ok().map(Token::header), token.len(), false);
+        if let (Some(cache), Ok(verified)) = (cache, &outcome) {
+            self.remember(cache, token, verified);
+        }
         outcome
+    }
+
+    /// Looks `token` up in `cache`; on a hit its decoded JSON is now in
+    /// `scratch`. Only with keys in hand: without them the full path
+    /// decides (and refreshes), exactly as for an uncached token.
+    fn probe(&self, cache: Option<&TokenCache>, token: &str, scratch: &mut Scratch) -> Option<(Hit, i64)> {
+        let cache = cache?;
+        let keys = self.keys.current().ok()?;
+        let now = self.policy.clock.now();
+        match cache.probe(self.id, token, now, scratch.bytes(), |key| keys.has_key_id(key)) {
+            Probe::Hit(hit) => Some((hit, now)),
+            Probe::Miss | Probe::KeyGone => None,
+        }
+    }
+
+    /// A [`Verified`] from a cache hit: the views put back onto the JSON
+    /// the probe copied into `scratch`, and every claim check run again
+    /// (time, issuer, audience, required claims, `typ`, revocation).
+    fn serve<'a>(&self, (hit, now): (Hit, i64), scratch: &'a Scratch) -> Result<Verified<'a>, Error> {
+        // Unreachable unless the cache is broken; refuse rather than guess.
+        let broken = || Error::Malformed(jwtgate_parse::Error::InvalidUtf8);
+        let copied = scratch.filled().get(..hit.header.len() + hit.claims.len()).ok_or_else(broken)?;
+        // One UTF-8 check over both documents (they were `str`s when stored).
+        let copied = std::str::from_utf8(copied).map_err(|_| broken())?;
+        let (header_json, claims_json) = copied.split_at_checked(hit.header.len()).ok_or_else(broken)?;
+        let header = hit.header.attach(header_json).ok_or_else(broken)?;
+        let claims = hit.claims.attach(claims_json).ok_or_else(broken)?;
+        self.check_claims_at(now, &claims, &header)?;
+        Ok(Verified::new(hit.alg, header, claims, hit.key))
+    }
+
+    /// Stores a token just verified, until its `exp` plus leeway (or the
+    /// end of its maximum age, if sooner).
+    fn remember(&self, cache: &TokenCache, token: &str, verified: &Verified<'_>) {
+        let p = &self.policy;
+        let claims = verified.claims();
+        let Some(exp) = claims.exp() else { return };
+        let mut expires = exp.floor().saturating_add(p.leeway);
+        if let (Some(max_age), Some(iat)) = (p.max_age, claims.iat()) {
+            expires = expires.min(iat.floor().saturating_add(max_age).saturating_add(p.leeway).saturating_add(1));
+        }
+        cache.insert(self.id, token, verified, expires);
     }
 
     /// Size check and syntax: nothing about this verifier's policy yet.
@@ -185,19 +301,23 @@ impl<R: KeyResolver> Verifier<R> {
             None => None,
         };
         let mut candidates = keys.candidates(kid, alg)?;
-        let verified = candidates.any(|key| key.verify_signature(alg, token.signing_input(), token.signature()));
-        if !verified {
-            return Err(Error::BadSignature);
-        }
+        let key = candidates
+            .find(|key| key.verify_signature(alg, token.signing_input(), token.signature()))
+            .ok_or(Error::BadSignature)?;
         // Only now may anything about the claims be reported.
         let claims = token.claims().map_err(Error::from_parse)?;
         self.check_claims(&claims, &header)?;
-        Ok(Verified::new(alg, header, claims))
+        Ok(Verified::new(alg, header, claims, key.id()))
     }
 
     fn check_claims(&self, claims: &Claims<'_>, header: &Header<'_>) -> Result<(), Error> {
+        self.check_claims_at(self.policy.clock.now(), claims, header)
+    }
+
+    /// [`Verifier::check_claims`] at `now` (a cache hit has read the clock
+    /// already, to skip an entry past its `exp`).
+    fn check_claims_at(&self, now: i64, claims: &Claims<'_>, header: &Header<'_>) -> Result<(), Error> {
         let p = &self.policy;
-        let now = p.clock.now();
         let exp = claims.exp().ok_or(Error::MissingClaim(Cow::Borrowed("exp")))?;
         // RFC 7519 4.1.4: the current time must be before exp. Fractions
         // round toward rejection: exp down, nbf and iat up.

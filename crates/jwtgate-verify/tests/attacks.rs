@@ -6,7 +6,7 @@
 mod common;
 
 use common::{ISS, Issuer, b64, builder, outcome, signature_of, verifier_for, with_parts, with_signature};
-use jwtgate_verify::{Algorithm, KeySet, Scratch};
+use jwtgate_verify::{Algorithm, KeyError, KeySet, Scratch, VerifyingKey};
 use xtask::alg::Alg;
 use xtask::mint;
 
@@ -82,22 +82,41 @@ fn hs256_signed_with_the_rsa_public_key_as_secret_is_refused() {
     }
 }
 
+/// The three ECDSA algorithms: each signs on its own curve, with `r || s`
+/// of twice the curve's scalar size (RFC 7518 3.4).
+const ECDSA: [Alg; 3] = [Alg::ES256, Alg::ES384, Alg::ES512];
+
 /// ECDSA "psychic signatures" (CVE-2022-21449): r = 0 and/or s = 0.
 #[test]
-fn es256_signature_with_zero_scalars_is_refused() {
-    let issuer = Issuer::new(Alg::ES256);
-    let v = verifier_for(&issuer);
-    let token = issuer.token();
-    assert_eq!(outcome(&v, &token), Ok(()));
-    assert_eq!(outcome(&v, &with_signature(&token, &[0u8; 64])), Err("bad_signature"));
-    // r = 0 with the real s, and the real r with s = 0.
-    let sig = signature_of(&token);
-    let mut r_zero = sig.clone();
-    r_zero[..32].fill(0);
-    let mut s_zero = sig;
-    s_zero[32..].fill(0);
-    assert_eq!(outcome(&v, &with_signature(&token, &r_zero)), Err("bad_signature"));
-    assert_eq!(outcome(&v, &with_signature(&token, &s_zero)), Err("bad_signature"));
+fn ecdsa_signatures_with_zero_scalars_are_refused() {
+    for alg in ECDSA {
+        let issuer = Issuer::new(alg);
+        let v = verifier_for(&issuer);
+        let token = issuer.token();
+        assert_eq!(outcome(&v, &token), Ok(()), "{alg}");
+        let sig = signature_of(&token);
+        let half = sig.len() / 2;
+        assert_eq!(outcome(&v, &with_signature(&token, &vec![0u8; sig.len()])), Err("bad_signature"), "{alg}");
+        // r = 0 with the real s, and the real r with s = 0.
+        let mut r_zero = sig.clone();
+        r_zero[..half].fill(0);
+        let mut s_zero = sig;
+        s_zero[half..].fill(0);
+        assert_eq!(outcome(&v, &with_signature(&token, &r_zero)), Err("bad_signature"), "{alg}");
+        assert_eq!(outcome(&v, &with_signature(&token, &s_zero)), Err("bad_signature"), "{alg}");
+    }
+}
+
+/// A DER element: the short length form below 128 bytes, else the long
+/// form (a P-521 signature's sequence, an SPKI of P-384 or P-521).
+fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match u8::try_from(value.len()).unwrap() {
+        len @ 0..0x80 => out.push(len),
+        len => out.extend([0x81, len]),
+    }
+    out.extend(value);
+    out
 }
 
 /// DER encoding of an ECDSA signature (what OpenSSL produces by default).
@@ -106,68 +125,185 @@ fn der(sig: &[u8]) -> Vec<u8> {
         let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|&b| b == 0).collect();
         let mut v = if trimmed.first().is_some_and(|&b| b >= 0x80) { vec![0] } else { vec![] };
         v.extend(trimmed);
-        let mut out = vec![0x02, u8::try_from(v.len()).unwrap()];
-        out.extend(v);
-        out
+        tlv(0x02, &v)
     }
-    let body = [int(&sig[..32]), int(&sig[32..])].concat();
-    let mut out = vec![0x30, u8::try_from(body.len()).unwrap()];
-    out.extend(body);
-    out
+    let (r, s) = sig.split_at(sig.len() / 2);
+    tlv(0x30, &[int(r), int(s)].concat())
 }
 
 /// A DER-encoded ECDSA signature where JWS requires raw r||s (RFC 7518
 /// 3.4): a lenient verifier accepting both has two encodings per signature.
 #[test]
-fn es256_der_encoded_signature_is_refused() {
-    let issuer = Issuer::new(Alg::ES256);
-    let v = verifier_for(&issuer);
-    let token = issuer.token();
-    let der_token = with_signature(&token, &der(&signature_of(&token)));
-    assert_eq!(outcome(&v, &der_token), Err("bad_signature"));
+fn ecdsa_der_encoded_signatures_are_refused() {
+    for alg in ECDSA {
+        let issuer = Issuer::new(alg);
+        let v = verifier_for(&issuer);
+        let token = issuer.token();
+        let der_token = with_signature(&token, &der(&signature_of(&token)));
+        assert_eq!(outcome(&v, &der_token), Err("bad_signature"), "{alg}");
+    }
+}
+
+/// Big-endian bytes from hex digits.
+fn hex(digits: &str) -> Vec<u8> {
+    (0..digits.len()).step_by(2).map(|i| u8::from_str_radix(&digits[i..i + 2], 16).unwrap()).collect()
 }
 
 /// ECDSA malleability: whenever (r, s) verifies, so does (r, n - s), so
-/// anyone holding an ES256 token can write a second, different token with
-/// the same header and claims (the "one spelling per token" of the parser
-/// covers the encoding, not the ECDSA signature itself). jwtgate keeps
-/// accepting high S, as both backends do: refusing it would refuse about
-/// half the tokens of issuers that do not normalise S. This pins that: the
-/// twin verifies to the same claims. It is safe because nothing in jwtgate
-/// keys a security decision on the token's bytes (revocation reads claims);
-/// a cache keyed on the bytes stays correct because the twin is itself a
-/// valid token with the same claims.
+/// anyone holding an ES256, ES384 or ES512 token can write a second,
+/// different token with the same header and claims (the "one spelling per
+/// token" of the parser covers the encoding, not the ECDSA signature
+/// itself). jwtgate keeps accepting high S, as both backends do: refusing
+/// it would refuse about half the tokens of issuers that do not normalise
+/// S. This pins that: the twin verifies to the same claims. It is safe
+/// because nothing in jwtgate keys a security decision on the token's
+/// bytes (revocation reads claims); a cache keyed on the bytes stays
+/// correct because the twin is itself a valid token with the same claims.
 #[test]
-fn es256_high_s_twin_verifies_to_the_same_claims() {
-    // n, the order of the P-256 group (SEC 2 2.4.2), big-endian.
-    const N: [u8; 32] = [
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6,
-        0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+fn ecdsa_high_s_twins_verify_to_the_same_claims() {
+    // n, the order of each group (SEC 2 2.4.2, 2.5.1, 2.6.1), big-endian,
+    // as wide as the curve's scalars.
+    let orders = [
+        (Alg::ES256, "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
+        (
+            Alg::ES384,
+            "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
+        ),
+        (
+            Alg::ES512,
+            "01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+        ),
     ];
-    let issuer = Issuer::new(Alg::ES256);
-    let v = verifier_for(&issuer);
-    let token = issuer.token();
-    let sig = signature_of(&token);
-    // n - s, big-endian, borrowing from the least significant byte up.
-    let mut twin_s = [0u8; 32];
-    let mut borrow = false;
-    for i in (0..32).rev() {
-        let (d, b1) = N[i].overflowing_sub(sig[32 + i]);
-        let (d, b2) = d.overflowing_sub(u8::from(borrow));
-        twin_s[i] = d;
-        borrow = b1 || b2;
-    }
-    assert!(!borrow, "s < n");
-    // s and n - s differ: n is odd, so s = n - s has no solution.
-    assert_ne!(&sig[32..], &twin_s[..]);
-    let twin = with_signature(&token, &[&sig[..32], &twin_s[..]].concat());
-    assert_ne!(twin, token);
+    for (alg, n) in orders {
+        let n = hex(n);
+        let issuer = Issuer::new(alg);
+        let v = verifier_for(&issuer);
+        let token = issuer.token();
+        let sig = signature_of(&token);
+        let (r, s) = sig.split_at(n.len());
+        assert_eq!(s.len(), n.len(), "{alg}");
+        // n - s, big-endian, borrowing from the least significant byte up.
+        let mut twin_s = vec![0u8; n.len()];
+        let mut borrow = false;
+        for i in (0..n.len()).rev() {
+            let (d, b1) = n[i].overflowing_sub(s[i]);
+            let (d, b2) = d.overflowing_sub(u8::from(borrow));
+            twin_s[i] = d;
+            borrow = b1 || b2;
+        }
+        assert!(!borrow, "{alg}: s < n");
+        // s and n - s differ: n is odd, so s = n - s has no solution.
+        assert_ne!(s, &twin_s[..], "{alg}");
+        let twin = with_signature(&token, &[r, &twin_s[..]].concat());
+        assert_ne!(twin, token);
 
-    let (mut a, mut b) = (Scratch::new(), Scratch::new());
-    let original = v.verify(&token, &mut a).unwrap();
-    let malleated = v.verify(&twin, &mut b).unwrap();
-    assert_eq!(original.header().json(), malleated.header().json());
-    assert_eq!(original.claims().json(), malleated.claims().json());
+        let (mut a, mut b) = (Scratch::new(), Scratch::new());
+        let original = v.verify(&token, &mut a).unwrap();
+        let malleated = v.verify(&twin, &mut b).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(original.header().json(), malleated.header().json(), "{alg}");
+        assert_eq!(original.claims().json(), malleated.claims().json(), "{alg}");
+    }
+}
+
+/// Curve confusion (RFC 7518 3.4 binds each ES* algorithm to one curve;
+/// RFC 8725 3.1): in a verifier that allows all three, a token whose
+/// `alg` is not its key's curve is refused before any cryptography (a
+/// P-256 key with an ES384 token, a P-384 key with an ES256 or ES512
+/// token, ...), and a signature relabelled as the key's own algorithm
+/// does not verify.
+#[test]
+fn ecdsa_keys_verify_their_own_curve_only() {
+    let issuers = ECDSA.map(|alg| Issuer::with_kid(alg, alg.name()));
+    let keys = KeySet::new(issuers.iter().map(|i| VerifyingKey::from_jwk_str(&i.jwk_public()).unwrap()));
+    let v = builder(Algorithm::ES256).algorithms([Algorithm::ES384, Algorithm::ES512]).build(keys).unwrap();
+    for signer in &issuers {
+        assert_eq!(outcome(&v, &signer.token()), Ok(()), "{}", signer.alg);
+        for key in issuers.iter().filter(|k| k.alg != signer.alg) {
+            let what = format!("{} token, {} key", signer.alg, key.alg);
+            let token = signer.mint(|r| r.kid = Some(key.kid().to_owned()));
+            assert_eq!(outcome(&v, &token), Err("key_alg_mismatch"), "{what}");
+            let relabelled = signer.mint(|r| {
+                r.kid = Some(key.kid().to_owned());
+                r.header = Some(format!(r#"{{"alg":"{}"}}"#, key.alg.name()));
+            });
+            assert_eq!(outcome(&v, &relabelled), Err("bad_signature"), "{what}, relabelled");
+        }
+    }
+    // A verifier pinned to ES256 alone refuses the other two by name.
+    let es256_only = builder(Algorithm::ES256)
+        .build(KeySet::new(issuers.iter().map(|i| VerifyingKey::from_jwk_str(&i.jwk_public()).unwrap())))
+        .unwrap();
+    for issuer in &issuers[1..] {
+        assert_eq!(outcome(&es256_only, &issuer.token()), Err("unsupported_alg"), "{}", issuer.alg);
+    }
+}
+
+/// The SubjectPublicKeyInfo of an EC public key (RFC 5480): the only way
+/// to hand jwtgate a point in any encoding (a JWK always spells 04 || x || y).
+fn ec_spki(curve: &[u8], point: &[u8]) -> Vec<u8> {
+    const EC_PUBLIC_KEY: [u8; 9] = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    let algorithm = tlv(0x30, &[&EC_PUBLIC_KEY[..], curve].concat());
+    let key = tlv(0x03, &[&[0u8][..], point].concat());
+    tlv(0x30, &[algorithm, key].concat())
+}
+
+/// Invalid-curve and encoding games with P-384 and P-521 keys (as with
+/// P-256): only an uncompressed point on the named curve loads. A
+/// compressed point (valid, but a second spelling one backend would take
+/// and the other not), a 97- or 133-byte string with another tag, a point
+/// off the curve, and a point of another curve are all refused at load.
+#[test]
+fn ecdsa_keys_are_uncompressed_points_on_their_curve() {
+    let pem_der = |issuer: &Issuer| {
+        let pem = issuer.public_pem().unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).unwrap()
+    };
+    // The named curves: secp384r1 (1.3.132.0.34) and secp521r1 (1.3.132.0.35).
+    let curves: [(Alg, &[u8]); 2] = [
+        (Alg::ES384, &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22]),
+        (Alg::ES512, &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23]),
+    ];
+    let p256_der = pem_der(&Issuer::new(Alg::ES256));
+    let p256_point = p256_der[p256_der.len() - 65..].to_vec();
+    for (alg, curve) in curves {
+        let issuer = Issuer::new(alg);
+        let der = pem_der(&issuer);
+        let width = if alg == Alg::ES384 { 97 } else { 133 };
+        let point = der[der.len() - width..].to_vec();
+        assert_eq!(point[0], 4, "{alg}: xtask writes uncompressed points");
+        // The builder writes exactly what xtask (the p384/p521 crates) writes.
+        assert_eq!(ec_spki(curve, &point), der, "{alg}");
+        let key = VerifyingKey::from_spki_der(&der).unwrap();
+        assert!(key.fits(issuer.algorithm()), "{alg}");
+        let v = builder(issuer.algorithm()).build(KeySet::new([key.with_kid(issuer.kid())])).unwrap();
+        assert_eq!(outcome(&v, &issuer.token()), Ok(()), "{alg}");
+
+        let half = (width - 1) / 2;
+        let y_is_odd = point[width - 1] & 1;
+        let mut compressed = point[..=half].to_vec();
+        compressed[0] = 2 | y_is_odd;
+        let mut other_tag = point.clone();
+        other_tag[0] = 2 | y_is_odd;
+        let mut hybrid = point.clone();
+        hybrid[0] = 6 | y_is_odd;
+        let mut off_curve = point.clone();
+        off_curve[width - 1] ^= 1;
+        let mut zero = vec![0u8; width];
+        zero[0] = 4;
+        for (what, bad) in [
+            ("compressed", compressed),
+            ("uncompressed length, compressed tag", other_tag),
+            ("hybrid", hybrid),
+            ("off the curve", off_curve),
+            ("(0, 0)", zero),
+            ("a P-256 point", p256_point.clone()),
+            ("truncated", point[..width - 1].to_vec()),
+        ] {
+            let result = VerifyingKey::from_spki_der(&ec_spki(curve, &bad));
+            assert!(matches!(result, Err(KeyError::InvalidKey(_))), "{alg}, {what}: {result:?}");
+        }
+    }
 }
 
 /// Ed25519 malleability (RFC 8032 5.1.7): S >= L must be refused.
@@ -274,9 +410,7 @@ fn unknown_kid_and_wrong_key_with_a_known_kid() {
 fn families_may_be_mixed_safely_in_one_verifier() {
     let rsa = Issuer::with_kid(Alg::RS256, "rsa");
     let ec = Issuer::with_kid(Alg::ES256, "ec");
-    let keys = KeySet::new(
-        [rsa.jwk_public(), ec.jwk_public()].map(|jwk| jwtgate_verify::VerifyingKey::from_jwk_str(&jwk).unwrap()),
-    );
+    let keys = KeySet::new([rsa.jwk_public(), ec.jwk_public()].map(|jwk| VerifyingKey::from_jwk_str(&jwk).unwrap()));
     let v = builder(Algorithm::RS256).algorithms([Algorithm::ES256]).build(keys).unwrap();
     assert_eq!(outcome(&v, &rsa.token()), Ok(()));
     assert_eq!(outcome(&v, &ec.token()), Ok(()));

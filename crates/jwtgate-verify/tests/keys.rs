@@ -76,8 +76,25 @@ fn invalid_curve_points_and_weak_ed25519_keys_are_refused() {
     // load it, ed25519-dalek refuses it (issue 17).
     let identity = r#"{"kty":"OKP","crv":"Ed25519","x":"7v________________________________________8"}"#;
     assert!(matches!(VerifyingKey::from_jwk_str(identity), Err(KeyError::InvalidKey(_))));
-    let p384 = format!(r#"{{"kty":"EC","crv":"P-384","x":"{}","y":"{}"}}"#, b64([1u8; 48]), b64([2u8; 48]));
-    assert_eq!(VerifyingKey::from_jwk_str(&p384).unwrap_err(), KeyError::UnsupportedCurve);
+    // P-384 and P-521: off the curve, a coordinate one byte short (RFC 7518
+    // 6.2.1.2 wants the full width, leading zeros kept), and the other
+    // curve's width.
+    for (crv, size, other) in [("P-384", 48, 66), ("P-521", 66, 48)] {
+        let jwk = |x: usize, y: usize, fill: u8| {
+            format!(r#"{{"kty":"EC","crv":"{crv}","x":"{}","y":"{}"}}"#, b64(vec![fill; x]), b64(vec![2u8; y]))
+        };
+        for (what, bad) in [
+            ("off the curve", jwk(size, size, 1)),
+            ("x >= p", jwk(size, size, 0xff)),
+            ("short x", jwk(size - 1, size, 1)),
+            ("short y", jwk(size, size - 1, 1)),
+            ("other width", jwk(other, other, 1)),
+        ] {
+            assert!(matches!(VerifyingKey::from_jwk_str(&bad), Err(KeyError::InvalidKey(_))), "{crv} {what}");
+        }
+    }
+    let secp256k1 = format!(r#"{{"kty":"EC","crv":"secp256k1","x":"{}","y":"{}"}}"#, b64([1u8; 32]), b64([2u8; 32]));
+    assert_eq!(VerifyingKey::from_jwk_str(&secp256k1).unwrap_err(), KeyError::UnsupportedCurve);
     let x25519 = format!(r#"{{"kty":"OKP","crv":"X25519","x":"{}"}}"#, b64([9u8; 32]));
     assert_eq!(VerifyingKey::from_jwk_str(&x25519).unwrap_err(), KeyError::UnsupportedCurve);
 }
@@ -125,13 +142,16 @@ fn use_and_key_ops_are_honoured() {
     assert_eq!(VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err(), KeyError::VerifyNotAllowed);
     jwk["key_ops"] = serde_json::json!(["verify"]);
     assert!(VerifyingKey::from_jwk_value(jwk.clone()).is_ok());
-    jwk["alg"] = "RS256".into();
-    assert_eq!(VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err(), KeyError::AlgMismatch);
+    // Another family, or another curve's algorithm, on this P-256 key.
+    for alg in ["RS256", "ES384", "ES512"] {
+        jwk["alg"] = alg.into();
+        assert_eq!(VerifyingKey::from_jwk_value(jwk.clone()).unwrap_err(), KeyError::AlgMismatch, "{alg}");
+    }
     // Names of no algorithm verified here are refused by name, whatever
     // jose-jwk knows of them; long ones are cut.
     for (alg, shown) in [
         ("RSA-OAEP", "RSA-OAEP"),
-        ("ES384", "ES384"),
+        ("ES256K", "ES256K"),
         ("none", "none"),
         ("es256", "es256"),
         (&"X".repeat(100), &"X".repeat(32)),

@@ -29,7 +29,7 @@ fn allocations(issuer: &Issuer) -> u64 {
 
 #[test]
 fn hmac_ecdsa_and_eddsa_verification_allocate_nothing() {
-    for alg in [Alg::HS256, Alg::HS512, Alg::ES256, Alg::EdDSA] {
+    for alg in [Alg::HS256, Alg::HS512, Alg::ES256, Alg::ES384, Alg::ES512, Alg::EdDSA] {
         assert_eq!(allocations(&Issuer::new(alg)), 0, "{alg}");
     }
 }
@@ -62,5 +62,29 @@ fn rsa_allocations_are_the_backend_primitive_only() {
         assert_eq!(ours, 0, "the native backend must not allocate through Rust");
     } else {
         assert_eq!(ours, info.count_total, "jwtgate must add no allocations of its own");
+    }
+}
+
+/// A token-cache hit allocates nothing, for every algorithm: no signature
+/// check runs, and the decoded JSON is copied into the caller's scratch.
+#[test]
+fn a_token_cache_hit_allocates_nothing() {
+    for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA] {
+        let issuer = Issuer::new(alg);
+        let v = common::builder(issuer.algorithm()).token_cache(16).build(issuer.keys()).unwrap();
+        let token = issuer.mint(|r| r.claims = Some(r#"{"scope":"a b","client_id":"c","roles":["x"]}"#.into()));
+        let mut scratch = Scratch::new();
+        // The miss stores the token (that allocates); the second is a hit
+        // that warms lazily initialised state outside the count.
+        v.verify(&token, &mut scratch).unwrap();
+        v.verify(&token, &mut scratch).unwrap();
+        let mut ok = false;
+        let info = allocation_counter::measure(|| {
+            let verified = v.verify(&token, &mut scratch).unwrap();
+            ok = verified.claims().aud().is_some_and(|a| a.contains(common::AUD)) && verified.subject().is_some();
+        });
+        assert!(ok);
+        assert_eq!(info.count_total, 0, "{alg}");
+        assert_eq!(v.token_cache().unwrap().stats().hits, 2, "{alg}");
     }
 }

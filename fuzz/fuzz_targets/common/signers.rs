@@ -15,7 +15,17 @@ pub const AUD: &str = "api.fuzz";
 pub fn signers_and_verifier() -> (Vec<(Alg, &'static str, PrivateKey)>, Verifier) {
     let mut signers = Vec::new();
     let mut keys = Vec::new();
-    for (alg, kid) in [(Alg::HS256, "hs"), (Alg::RS256, "rs"), (Alg::ES256, "es"), (Alg::EdDSA, "ed")] {
+    // Each ECDSA curve is a family of its own (a P-384 key never verifies
+    // ES256 or ES512), so each has its key here.
+    let families = [
+        (Alg::HS256, "hs"),
+        (Alg::RS256, "rs"),
+        (Alg::ES256, "es"),
+        (Alg::ES384, "es384"),
+        (Alg::ES512, "es512"),
+        (Alg::EdDSA, "ed"),
+    ];
+    for (alg, kid) in families {
         let key = PrivateKey::generate(alg, None).expect("keygen");
         let jwk = match key.public_jwk(kid) {
             Some(public) => serde_json::Value::Object(public),

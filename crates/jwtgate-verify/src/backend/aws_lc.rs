@@ -37,6 +37,8 @@ impl Provider for AwsLc {
     type Hmac = HmacKeys;
     type Rsa = RsaKeys;
     type P256 = ParsedPublicKey;
+    type P384 = ParsedPublicKey;
+    type P521 = ParsedPublicKey;
     type Ed25519 = ParsedPublicKey;
 
     fn hmac_key(secret: &[u8]) -> Result<HmacKeys, KeyError> {
@@ -87,6 +89,24 @@ impl Provider for AwsLc {
             .map_err(|_| KeyError::InvalidKey("P-256 point not on the curve"))
     }
 
+    fn p384_key(sec1: &[u8]) -> Result<ParsedPublicKey, KeyError> {
+        // 04 || x (48) || y (48); AWS-LC checks the point is on the curve.
+        if sec1.len() != 97 || sec1.first() != Some(&0x04) {
+            return Err(KeyError::InvalidKey("P-384 point not on the curve"));
+        }
+        ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, sec1)
+            .map_err(|_| KeyError::InvalidKey("P-384 point not on the curve"))
+    }
+
+    fn p521_key(sec1: &[u8]) -> Result<ParsedPublicKey, KeyError> {
+        // 04 || x (66) || y (66); AWS-LC checks the point is on the curve.
+        if sec1.len() != 133 || sec1.first() != Some(&0x04) {
+            return Err(KeyError::InvalidKey("P-521 point not on the curve"));
+        }
+        ParsedPublicKey::new(&signature::ECDSA_P521_SHA512_FIXED, sec1)
+            .map_err(|_| KeyError::InvalidKey("P-521 point not on the curve"))
+    }
+
     fn ed25519_key(point: &Ed25519Point) -> Result<ParsedPublicKey, KeyError> {
         // Ed25519Point has refused small-order and non-canonical encodings,
         // which AWS-LC would load.
@@ -116,6 +136,16 @@ impl Provider for AwsLc {
 
     fn verify_p256(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> bool {
         signature.len() == 64 && key.verify_sig(message, signature).is_ok()
+    }
+
+    fn verify_p384(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> bool {
+        // The parsed key is bound to ECDSA_P384_SHA384_FIXED (r || s).
+        signature.len() == 96 && key.verify_sig(message, signature).is_ok()
+    }
+
+    fn verify_p521(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> bool {
+        // The parsed key is bound to ECDSA_P521_SHA512_FIXED (r || s).
+        signature.len() == 132 && key.verify_sig(message, signature).is_ok()
     }
 
     fn verify_ed25519(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> bool {

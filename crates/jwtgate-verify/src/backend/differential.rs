@@ -17,6 +17,8 @@ struct Keys<P: Provider> {
     hmac: Option<P::Hmac>,
     rsa: Option<P::Rsa>,
     p256: Option<P::P256>,
+    p384: Option<P::P384>,
+    p521: Option<P::P521>,
     ed25519: Option<P::Ed25519>,
 }
 
@@ -24,12 +26,20 @@ fn member(jwk: &serde_json::Value, name: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(jwk[name].as_str().unwrap()).unwrap()
 }
 
+/// The uncompressed SEC1 point of an EC JWK.
+fn sec1(jwk: &serde_json::Value) -> Vec<u8> {
+    [&[4u8][..], &member(jwk, "x"), &member(jwk, "y")].concat()
+}
+
 fn load<P: Provider>(jwk: &serde_json::Value) -> Keys<P> {
     let kty = jwk["kty"].as_str().unwrap();
+    let ec = |crv: &str| kty == "EC" && jwk["crv"] == crv;
     Keys {
         hmac: (kty == "oct").then(|| P::hmac_key(&member(jwk, "k")).unwrap()),
         rsa: (kty == "RSA").then(|| P::rsa_key(&member(jwk, "n"), &member(jwk, "e")).unwrap()),
-        p256: (kty == "EC").then(|| P::p256_key(&[&[4u8][..], &member(jwk, "x"), &member(jwk, "y")].concat()).unwrap()),
+        p256: ec("P-256").then(|| P::p256_key(&sec1(jwk)).unwrap()),
+        p384: ec("P-384").then(|| P::p384_key(&sec1(jwk)).unwrap()),
+        p521: ec("P-521").then(|| P::p521_key(&sec1(jwk)).unwrap()),
         ed25519: (kty == "OKP").then(|| P::ed25519_key(&Ed25519Point::new(&member(jwk, "x")).unwrap()).unwrap()),
     }
 }
@@ -38,11 +48,13 @@ fn verdict<P: Provider>(keys: &Keys<P>, alg: Algorithm, message: &[u8], signatur
     let hash = alg.hash();
     let pkcs1 = matches!(alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512);
     let padding = if pkcs1 { RsaPadding::Pkcs1v15 } else { RsaPadding::Pss };
-    match (&keys.hmac, &keys.rsa, &keys.p256, &keys.ed25519) {
-        (Some(k), ..) => P::verify_hmac(k, hash, message, signature),
-        (_, Some(k), ..) => P::verify_rsa(k, padding, hash, message, signature),
-        (_, _, Some(k), _) => P::verify_p256(k, message, signature),
-        (_, _, _, Some(k)) => P::verify_ed25519(k, message, signature),
+    match keys {
+        Keys { hmac: Some(k), .. } => P::verify_hmac(k, hash, message, signature),
+        Keys { rsa: Some(k), .. } => P::verify_rsa(k, padding, hash, message, signature),
+        Keys { p256: Some(k), .. } => P::verify_p256(k, message, signature),
+        Keys { p384: Some(k), .. } => P::verify_p384(k, message, signature),
+        Keys { p521: Some(k), .. } => P::verify_p521(k, message, signature),
+        Keys { ed25519: Some(k), .. } => P::verify_ed25519(k, message, signature),
         _ => unreachable!(),
     }
 }
@@ -119,6 +131,45 @@ fn backends_agree_on_key_acceptance() {
             .unwrap()
     }));
     assert!(crate::VerifyingKey::p256(&compressed_g).is_err());
+    // P-384 and P-521: off the curve, a coordinate of all ones (>= p; for
+    // P-521 also above 2^521), and each curve's point given to the others.
+    for size in [48usize, 66] {
+        let off_curve = [&[4u8][..], &vec![1u8; size], &vec![2u8; size]].concat();
+        let too_big = [&[4u8][..], &vec![0xffu8; size], &vec![2u8; size]].concat();
+        for point in [off_curve, too_big] {
+            assert!(RustCrypto::p384_key(&point).is_err() && AwsLc::p384_key(&point).is_err(), "{size}");
+            assert!(RustCrypto::p521_key(&point).is_err() && AwsLc::p521_key(&point).is_err(), "{size}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let point_of = |alg: Alg| {
+        let req = xtask::keygen::Request { alg, bits: None, kid: None, out: dir.path().into(), force: true };
+        let written = xtask::keygen::run(&req).unwrap();
+        sec1(&serde_json::from_str(&std::fs::read_to_string(&written.private_jwk).unwrap()).unwrap())
+    };
+    let (p256, p384, p521) = (point_of(Alg::ES256), point_of(Alg::ES384), point_of(Alg::ES512));
+    assert!(RustCrypto::p384_key(&p384).is_ok() && AwsLc::p384_key(&p384).is_ok());
+    assert!(RustCrypto::p521_key(&p521).is_ok() && AwsLc::p521_key(&p521).is_ok());
+    for (what, point) in [("P-256", &p256), ("P-521", &p521)] {
+        assert!(RustCrypto::p384_key(point).is_err() && AwsLc::p384_key(point).is_err(), "{what} as P-384");
+    }
+    for (what, point) in [("P-256", &p256), ("P-384", &p384)] {
+        assert!(RustCrypto::p521_key(point).is_err() && AwsLc::p521_key(point).is_err(), "{what} as P-521");
+    }
+    for (what, point) in [("P-384", &p384), ("P-521", &p521)] {
+        assert!(RustCrypto::p256_key(point).is_err() && AwsLc::p256_key(point).is_err(), "{what} as P-256");
+    }
+    // A valid point, compressed: RustCrypto alone would load it; the key
+    // constructors refuse it before either backend, as for P-256.
+    let compressed = |point: &[u8]| {
+        let mut c = point[..point.len() / 2 + 1].to_vec();
+        c[0] = 2 | (point[point.len() - 1] & 1);
+        c
+    };
+    assert!(RustCrypto::p384_key(&compressed(&p384)).is_ok());
+    assert!(RustCrypto::p521_key(&compressed(&p521)).is_ok());
+    assert!(crate::VerifyingKey::p384(&compressed(&p384)).is_err());
+    assert!(crate::VerifyingKey::p521(&compressed(&p521)).is_err());
     // Weak and non-canonical Ed25519 keys never reach a backend: the
     // shared `Ed25519Point` check refuses them (backend::tests, and
     // tests/keys.rs through key loading on each backend).

@@ -78,6 +78,10 @@ pub(crate) trait Provider {
     type Rsa: Send + Sync;
     /// A P-256 public key.
     type P256: Send + Sync;
+    /// A P-384 public key.
+    type P384: Send + Sync;
+    /// A P-521 public key.
+    type P521: Send + Sync;
     /// An Ed25519 public key.
     type Ed25519: Send + Sync;
 
@@ -87,6 +91,10 @@ pub(crate) trait Provider {
     fn rsa_bits(key: &Self::Rsa) -> usize;
     /// An uncompressed SEC1 point (`04 || x || y`), checked to be on the curve.
     fn p256_key(sec1: &[u8]) -> Result<Self::P256, KeyError>;
+    /// As [`Provider::p256_key`], on P-384 (97 bytes).
+    fn p384_key(sec1: &[u8]) -> Result<Self::P384, KeyError>;
+    /// As [`Provider::p256_key`], on P-521 (133 bytes).
+    fn p521_key(sec1: &[u8]) -> Result<Self::P521, KeyError>;
     /// An Ed25519 public key. Taking an [`Ed25519Point`] means the shared
     /// check (length, canonical encoding, not of small order) has run
     /// before any backend code sees the key.
@@ -97,6 +105,10 @@ pub(crate) trait Provider {
     fn verify_rsa(key: &Self::Rsa, padding: RsaPadding, hash: Hash, message: &[u8], signature: &[u8]) -> bool;
     /// Raw `r || s` signatures only (64 bytes); DER is not accepted.
     fn verify_p256(key: &Self::P256, message: &[u8], signature: &[u8]) -> bool;
+    /// ECDSA with SHA-384, raw `r || s` only (96 bytes).
+    fn verify_p384(key: &Self::P384, message: &[u8], signature: &[u8]) -> bool;
+    /// ECDSA with SHA-512, raw `r || s` only (132 bytes: two 66-byte scalars).
+    fn verify_p521(key: &Self::P521, message: &[u8], signature: &[u8]) -> bool;
     /// Strict verification: canonical `S`, no small-order `R`.
     fn verify_ed25519(key: &Self::Ed25519, message: &[u8], signature: &[u8]) -> bool;
 }

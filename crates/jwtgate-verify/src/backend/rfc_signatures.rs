@@ -17,6 +17,18 @@ const RFC7520_RSA: &str = r#"{"kty":"RSA","kid":"bilbo.baggins@hobbiton.example"
 const RFC7520_4_1_HEADER: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ9";
 const RFC7520_4_1_SIGNATURE: &str = "MRjdkly7_-oTPTS3AXP41iQIGKa80A0ZmTuV5MEaHoxnW2e5CZ5NlKtainoFmKZopdHM1O2U4mwzJdQx996ivp83xuglII7PNDi84wnB-BDkoBwA78185hX-Es4JIwmDLJK3lfWRa-XtL0RnltuYv746iYTh_qHRD68BNt1uSNCrUCTJDt5aAE6x8wW1Kt9eRo4QPocSadnHXFxnt8Is9UzpERV0ePPQdLuW3IS_de3xyIrDaLGdjluPxUAhb6L2aXic1U12podGU0KLUQSE_oI-ZnmKJ3F4uOZDnd6QZWJushZ41Axf_fcIe8u9ipH84ogoree7vjbU5y18kDquDg";
 
+/// RFC 7520 section 3.1, the P-521 public key (3.2 adds its `d`);
+/// section 4.3.4: the ES512 header and signature.
+const RFC7520_EC: &str = r#"{"kty":"EC","kid":"bilbo.baggins@hobbiton.example","use":"sig","crv":"P-521","x":"AHKZLLOsCOzz5cY97ewNUajB957y-C-U88c3v13nmGZx6sYl_oJXu9A5RkTKqjqvjyekWF-7ytDyRXYgCF5cj0Kt","y":"AdymlHvOiLxXkEhayXQnNCvDX4h9htZaCJN34kfmC6pV5OhQHiraVySsUdaQkAgDPrwQrJmbnX9cwlGfP-HqHZR1"}"#;
+const RFC7520_4_3_HEADER: &str = "eyJhbGciOiJFUzUxMiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ9";
+const RFC7520_4_3_SIGNATURE: &str = "AE_R_YZCChjn4791jSQCrdPZCNYqHXCTZH0-JZGYNlaAjP2kqaluUIIUnC9qvbu9Plon7KRTzoNEuT4Va2cmL1eJAQy3mtPBu_u_sDDyYjnAMDxXPn7XrT0lw-kvAD890jl8e2puQens_IEKBpHABlsbEPX6sFY8OcGDqoRuBomu9xQ2";
+
+/// RFC 7515 appendix A.4.1: the P-521 public key and the ES512 JWS of the
+/// payload "Payload" (also in tests/data/rfc7515/a4_es512.*).
+const RFC7515_A4_KEY: &str = r#"{"kty":"EC","crv":"P-521","x":"AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk","y":"ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2"}"#;
+const RFC7515_A4_INPUT: &str = "eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA";
+const RFC7515_A4_SIGNATURE: &str = "AdwMgeerwtHoh-l192l60hp9wAHZFVJbLfD_UxMi70cwnZOYaRI1bKPWROc-mZZqwqT2SI-KGDKB34XO0aw_7XdtAG8GaSwFKdCAPZgoXD2YBJZCPEX3xKpRwcdOO8KpEHwJjyqOgzDO7iKvU8vcnwNrmxYbSW9ERBXukOXolLzeO_Jn";
+
 /// RFC 7520 section 3.5, symmetric key; section 4.4.3 (Figure 34): HS256.
 const RFC7520_OCT: &str = r#"{"kty":"oct","kid":"018c0ae5-4d9b-471b-bfd6-eef314bc7037","use":"sig","alg":"HS256","k":"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg"}"#;
 const RFC7520_4_4_HEADER: &str = "eyJhbGciOiJIUzI1NiIsImtpZCI6IjAxOGMwYWU1LTRkOWItNDcxYi1iZmQ2LWVlZjMxNGJjNzAzNyJ9";
@@ -51,6 +63,26 @@ fn check(name: &str, jwk: &str, alg: Algorithm, input: &str, signature: &str) {
 fn rfc7520_4_1_rs256() {
     let input = format!("{RFC7520_4_1_HEADER}.{RFC7520_PAYLOAD}");
     check("RFC 7520 4.1", RFC7520_RSA, Algorithm::RS256, &input, RFC7520_4_1_SIGNATURE);
+}
+
+/// ECDSA is randomized: the RFC's signature is checked, not reproduced.
+#[test]
+fn rfc7520_4_3_es512() {
+    let input = format!("{RFC7520_4_3_HEADER}.{RFC7520_PAYLOAD}");
+    check("RFC 7520 4.3", RFC7520_EC, Algorithm::ES512, &input, RFC7520_4_3_SIGNATURE);
+    // The P-521 key verifies ES512 only: the same bytes as another ES*
+    // algorithm are not even tried.
+    let key = VerifyingKey::from_jwk_str(RFC7520_EC).expect("the RFC key loads");
+    let signature = unb64(RFC7520_4_3_SIGNATURE);
+    for alg in [Algorithm::ES256, Algorithm::ES384] {
+        assert!(!key.fits(alg), "{alg}");
+        assert!(!key.verify_signature(alg, input.as_bytes(), &signature), "{alg}");
+    }
+}
+
+#[test]
+fn rfc7515_a4_es512() {
+    check("RFC 7515 A.4", RFC7515_A4_KEY, Algorithm::ES512, RFC7515_A4_INPUT, RFC7515_A4_SIGNATURE);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! The pure-Rust backend: p256, ed25519-dalek, hmac + sha2, rsa.
+//! The pure-Rust backend: p256, p384, p521, ed25519-dalek, hmac + sha2, rsa.
 
 use hmac::{KeyInit as _, Mac as _};
+// One `signature` crate for the three curves (ecdsa 0.17), so one import.
 use p256::ecdsa::signature::Verifier as _;
 use rsa::traits::PublicKeyParts as _;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
@@ -23,6 +24,8 @@ impl Provider for RustCrypto {
     type Hmac = HmacKeys;
     type Rsa = rsa::RsaPublicKey;
     type P256 = p256::ecdsa::VerifyingKey;
+    type P384 = p384::ecdsa::VerifyingKey;
+    type P521 = p521::ecdsa::VerifyingKey;
     type Ed25519 = ed25519_dalek::VerifyingKey;
 
     fn hmac_key(secret: &[u8]) -> Result<HmacKeys, KeyError> {
@@ -52,6 +55,16 @@ impl Provider for RustCrypto {
         // from_sec1_bytes checks the point is on the curve and not identity.
         p256::ecdsa::VerifyingKey::from_sec1_bytes(sec1)
             .map_err(|_| KeyError::InvalidKey("P-256 point not on the curve"))
+    }
+
+    fn p384_key(sec1: &[u8]) -> Result<p384::ecdsa::VerifyingKey, KeyError> {
+        p384::ecdsa::VerifyingKey::from_sec1_bytes(sec1)
+            .map_err(|_| KeyError::InvalidKey("P-384 point not on the curve"))
+    }
+
+    fn p521_key(sec1: &[u8]) -> Result<p521::ecdsa::VerifyingKey, KeyError> {
+        p521::ecdsa::VerifyingKey::from_sec1_bytes(sec1)
+            .map_err(|_| KeyError::InvalidKey("P-521 point not on the curve"))
     }
 
     fn ed25519_key(point: &Ed25519Point) -> Result<ed25519_dalek::VerifyingKey, KeyError> {
@@ -107,6 +120,23 @@ impl Provider for RustCrypto {
         // from_slice takes exactly 64 bytes of r || s and refuses r or s
         // of zero or >= n; a 70-odd byte DER signature never fits.
         let Ok(signature) = p256::ecdsa::Signature::from_slice(signature) else {
+            return false;
+        };
+        key.verify(message, &signature).is_ok()
+    }
+
+    fn verify_p384(key: &p384::ecdsa::VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
+        // Exactly 96 bytes of r || s, each in [1, n); the digest is SHA-384.
+        let Ok(signature) = p384::ecdsa::Signature::from_slice(signature) else {
+            return false;
+        };
+        key.verify(message, &signature).is_ok()
+    }
+
+    fn verify_p521(key: &p521::ecdsa::VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
+        // Exactly 132 bytes of r || s (66 each), each in [1, n); the digest
+        // is SHA-512, shorter than n and so used whole.
+        let Ok(signature) = p521::ecdsa::Signature::from_slice(signature) else {
             return false;
         };
         key.verify(message, &signature).is_ok()

