@@ -12,13 +12,13 @@ use std::task::{Context, Poll, Waker};
 use arbitrary::Arbitrary;
 use http::{HeaderName, HeaderValue, Request, Response};
 use jwtgate_hyper::{JwtAuthLayer, TokenSource};
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::jwk::b64;
+use jwtgate_testkit::key::PrivateKey;
 use jwtgate_verify::{Algorithm, FixedClock, KeySet, Verifier, VerifyingKey};
 use libfuzzer_sys::fuzz_target;
 use tower_layer::Layer;
 use tower_service::Service;
-use xtask::alg::Alg;
-use xtask::jwk::b64;
-use xtask::key::PrivateKey;
 
 const NOW: i64 = 1_700_000_000;
 

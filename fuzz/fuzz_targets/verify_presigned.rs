@@ -11,9 +11,9 @@
 use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
+use jwtgate_testkit::jwk::b64;
 use jwtgate_verify::{Algorithm, Scratch, Verifier};
 use libfuzzer_sys::fuzz_target;
-use xtask::jwk::b64;
 
 #[path = "common/signers.rs"]
 mod signers;

@@ -1,20 +1,19 @@
 //! Structured tokens against the verifier. The harness holds a fixed key
-//! set (one key per family, made once with xtask) and signs every token it
-//! builds, so it knows which signatures are genuine. The verifier must
-//! never panic, must only accept a token that the harness signed exactly as
-//! presented, with the key whose family fits the header's alg, and whose
-//! claims the harness built to be valid.
+//! set (one key per family, made once with the test kit) and signs every
+//! token it builds, so it knows which signatures are genuine. The verifier
+//! must never panic, must only accept a token that the harness signed
+//! exactly as presented, with the key whose family fits the header's alg,
+//! and whose claims the harness built to be valid.
 #![no_main]
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
 use arbitrary::Arbitrary;
+use jwtgate_testkit::jwk::b64;
+use jwtgate_testkit::key::PrivateKey;
 use jwtgate_verify::{Algorithm, Scratch, Verifier};
 use libfuzzer_sys::fuzz_target;
-use xtask::alg::Alg;
-use xtask::jwk::b64;
-use xtask::key::PrivateKey;
 
 #[path = "common/signers.rs"]
 mod signers;
@@ -22,7 +21,7 @@ mod signers;
 use signers::{AUD, ISS, NOW};
 
 struct Fixture {
-    signers: Vec<(Alg, &'static str, PrivateKey)>,
+    signers: Vec<(Algorithm, &'static str, PrivateKey)>,
     verifier: Verifier,
 }
 

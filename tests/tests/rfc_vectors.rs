@@ -8,6 +8,9 @@
 
 use std::time::Duration;
 
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::jwk::b64;
+use jwtgate_testkit::key::PrivateKey;
 use jwtgate_verify::{Algorithm, FixedClock, KeyFamily, KeySet, Scratch, Verifier, VerifyingKey};
 
 fn token(file: &str) -> &str {
@@ -108,21 +111,21 @@ const RFC7517_A1: &str = include_str!("../data/rfc7517/a1_public_keys.jwks.json"
 const RFC7517_A2_EC: &str = include_str!("../data/rfc7517/a2_ec_private.jwk.json");
 
 /// Signs `header.payload` with the RFC 8037 private key (A.1), through
-/// xtask's signer (the JWK has no `alg`, so it is given).
+/// the test kit's signer (the JWK has no `alg`, so it is given).
 fn sign_rfc8037(header: &str, payload: &str) -> String {
     let jwk: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(include_str!("../data/rfc8037/a1_ed25519.private.jwk.json")).unwrap();
-    let key = xtask::key::PrivateKey::from_jwk(&jwk, Some(xtask::alg::Alg::EdDSA)).unwrap();
-    let input = format!("{}.{}", xtask::jwk::b64(header), xtask::jwk::b64(payload));
+    let key = PrivateKey::from_jwk(&jwk, Some(Alg::EdDSA)).unwrap();
+    let input = format!("{}.{}", b64(header), b64(payload));
     let signature = key.sign(input.as_bytes()).unwrap();
-    format!("{input}.{}", xtask::jwk::b64(signature))
+    format!("{input}.{}", b64(signature))
 }
 
 #[test]
 fn rfc8037_a4_ed25519() {
     let token = token(RFC8037_A4);
     let (input, _) = token.rsplit_once('.').unwrap();
-    // Ed25519 is deterministic: xtask's signer, given the RFC's private key,
+    // Ed25519 is deterministic: the test kit's signer, given the RFC's private key,
     // reproduces the RFC's signature byte for byte.
     let header = r#"{"alg":"EdDSA"}"#;
     assert_eq!(sign_rfc8037(header, "Example of Ed25519 signing"), token);
@@ -208,22 +211,22 @@ fn rfc7520_4_3_es512() {
     // The RFC key, with the example's header, signing a claims set:
     // verifies with the RFC's public key, and a flipped bit does not.
     let jwk: serde_json::Map<String, serde_json::Value> = serde_json::from_str(RFC7520_EC_KEY).unwrap();
-    let signer = xtask::key::PrivateKey::from_jwk(&jwk, Some(xtask::alg::Alg::ES512)).unwrap();
+    let signer = PrivateKey::from_jwk(&jwk, Some(Alg::ES512)).unwrap();
     let header = token.split('.').next().unwrap();
-    let input = format!("{header}.{}", xtask::jwk::b64(r#"{"iss":"hobbiton","aud":"a","exp":4102444800}"#));
+    let input = format!("{header}.{}", b64(r#"{"iss":"hobbiton","aud":"a","exp":4102444800}"#));
     let signature = signer.sign(input.as_bytes()).unwrap();
     assert_eq!(signature.len(), 132, "r || s, 66 bytes each");
-    let jwt = format!("{input}.{}", xtask::jwk::b64(&signature));
+    let jwt = format!("{input}.{}", b64(&signature));
     assert_eq!(code(&v, &jwt), Ok(()));
     let mut tampered = signature.clone();
     tampered[70] ^= 1;
-    assert_eq!(code(&v, &format!("{input}.{}", xtask::jwk::b64(&tampered))), Err("bad_signature"));
+    assert_eq!(code(&v, &format!("{input}.{}", b64(&tampered))), Err("bad_signature"));
     // The same token in a verifier that also allows ES256 and ES384: the
     // key still verifies ES512 only.
     let relabelled = |alg: &str| {
-        let header = xtask::jwk::b64(format!(r#"{{"alg":"{alg}","kid":"bilbo.baggins@hobbiton.example"}}"#));
+        let header = b64(format!(r#"{{"alg":"{alg}","kid":"bilbo.baggins@hobbiton.example"}}"#));
         let claims = input.split('.').nth(1).unwrap();
-        format!("{header}.{claims}.{}", xtask::jwk::b64(&signature))
+        format!("{header}.{claims}.{}", b64(&signature))
     };
     let all = Verifier::builder()
         .issuer("hobbiton")
@@ -240,10 +243,10 @@ fn rfc7520_4_3_es512() {
 fn rfc7520_4_4_hs256() {
     let token = token(RFC7520_4_4);
     let jwk: serde_json::Map<String, serde_json::Value> = serde_json::from_str(RFC7520_KEY).unwrap();
-    let signer = xtask::key::PrivateKey::from_jwk(&jwk, None).unwrap();
+    let signer = PrivateKey::from_jwk(&jwk, None).unwrap();
     // HMAC is deterministic: the RFC's signature, reproduced byte for byte.
     let (input, signature) = token.rsplit_once('.').unwrap();
-    assert_eq!(xtask::jwk::b64(signer.sign(input.as_bytes()).unwrap()), signature);
+    assert_eq!(b64(signer.sign(input.as_bytes()).unwrap()), signature);
 
     // The key loads as an HS256 key with its kid; the text payload is not
     // a claims set, so the example itself is refused.
@@ -259,8 +262,8 @@ fn rfc7520_4_4_hs256() {
     assert_eq!(code(&v, token), Err("malformed"));
     // A claims set with the same header and key verifies.
     let header = token.split('.').next().unwrap();
-    let claims = xtask::jwk::b64(r#"{"iss":"hobbiton","aud":"a","exp":4102444800}"#);
+    let claims = b64(r#"{"iss":"hobbiton","aud":"a","exp":4102444800}"#);
     let input = format!("{header}.{claims}");
-    let jwt = format!("{input}.{}", xtask::jwk::b64(signer.sign(input.as_bytes()).unwrap()));
+    let jwt = format!("{input}.{}", b64(signer.sign(input.as_bytes()).unwrap()));
     assert_eq!(code(&v, &jwt), Ok(()));
 }

@@ -1,18 +1,19 @@
-//! jwtgate's developer tasks as a library, so the tests in `tests/` make
-//! keys and tokens with exactly the code `cargo xtask` runs.
+//! jwtgate's developer tasks as a library: the command-line layers over the
+//! test kit (`keygen`, `mint`) and, with the `tasks` feature, the demo, the
+//! development issuer and the HTTP server they share.
 //!
-//! Signing code lives here and in test helpers only: the library crates
-//! verify, they never sign.
+//! Keys and signing live in `jwtgate-testkit`, which the library crates and
+//! the tests use directly: no library crate depends on xtask, not even for
+//! its tests (DESIGN.md; `tests/hygiene.rs` checks it).
 
 pub mod alg;
 #[cfg(feature = "tasks")]
 pub mod demo;
-pub mod error;
 #[cfg(feature = "tasks")]
 pub mod issuer;
-pub mod jwk;
-pub mod key;
 pub mod keygen;
 pub mod mint;
 #[cfg(feature = "tasks")]
 pub mod serve;
+
+pub use jwtgate_testkit::{error, jwk};

@@ -165,6 +165,7 @@ fn main() -> ExitCode {
             keygen::run(&req).map(|written| println!("{}", keygen::describe(&written, alg, &out)))
         }
         Task::Mint { key, alg, iss, aud, sub, client_id, ttl, nbf, now, claims, header, typ, kid } => {
+            let alg = alg.map(xtask::alg::signing);
             let req = mint::Request { key, alg, iss, aud, sub, client_id, ttl, nbf, now, claims, header, typ, kid };
             mint::run(&req).map(|token| println!("{token}"))
         }

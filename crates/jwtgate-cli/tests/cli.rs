@@ -1,17 +1,19 @@
 //! The built `jwtgate` binary, run as a user would: every exit code, every
 //! rejection code the CLI can meet, the JSON shape, stdin input, `--now`
-//! determinism at the RFC 7519 boundaries, and URLs served by a real
-//! issuer on 127.0.0.1.
+//! determinism at the RFC 7519 boundaries, and URLs served by an issuer
+//! on 127.0.0.1.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::{keygen, mint};
 use serde_json::Value;
-use xtask::alg::Alg;
-use xtask::{keygen, mint};
 
 const ISS: &str = "https://issuer.test";
 const AUD: &str = "orders-api";
@@ -150,7 +152,7 @@ fn every_rejection_code_the_cli_can_meet() {
     let (head, rest) = good.split_once('.').unwrap();
     let (_, signature) = rest.split_once('.').unwrap();
     let other_claims =
-        xtask::jwk::b64(r#"{"iss":"https://issuer.test","aud":"orders-api","sub":"admin","exp":1800000300}"#);
+        jwtgate_testkit::jwk::b64(r#"{"iss":"https://issuer.test","aud":"orders-api","sub":"admin","exp":1800000300}"#);
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         ("malformed", "not-a-token".into(), vec![]),
         ("token_too_large", good.clone(), vec!["--max-token-bytes", "64"]),
@@ -364,7 +366,7 @@ fn skipping_checks_needs_their_named_flags() {
 #[test]
 fn inspect_labels_unverified_and_warns() {
     let fx = Fixture::new();
-    let b64 = xtask::jwk::b64;
+    let b64 = jwtgate_testkit::jwk::b64;
     let none = format!(
         "{}.{}.",
         b64(r#"{"alg":"none","jku":"https://evil.example/jwks","kid":"../../dev/null"}"#),
@@ -402,7 +404,9 @@ fn jwks_lists_usable_and_unusable_keys() {
     enc["kid"] = "enc-1".into();
     enc["use"] = "enc".into();
     keys.push(enc);
-    keys.push(serde_json::json!({ "kty": "oct", "kid": "shared", "k": xtask::jwk::b64([7u8; 32]), "alg": "HS256" }));
+    keys.push(
+        serde_json::json!({ "kty": "oct", "kid": "shared", "k": jwtgate_testkit::jwk::b64([7u8; 32]), "alg": "HS256" }),
+    );
     keys.push(serde_json::json!({ "kty": "EC", "crv": "secp256k1", "kid": "k1", "x": "AA", "y": "AA" }));
     let path = fx.dir.join("mixed.json");
     std::fs::write(&path, doc.to_string()).unwrap();
@@ -418,7 +422,7 @@ fn jwks_lists_usable_and_unusable_keys() {
     // A local file may hold a shared secret; its bytes are never printed.
     assert_eq!(by_kid("shared")["usable"], true);
     assert_eq!(by_kid("shared")["size"], "256-bit secret");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(&xtask::jwk::b64([7u8; 32])));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&jwtgate_testkit::jwk::b64([7u8; 32])));
     assert_eq!(by_kid("k1")["usable"], false);
     assert_eq!(json["usable"], 3);
 
@@ -460,6 +464,110 @@ fn jwks_lists_p384_and_p521_keys_with_their_curve() {
     }
 }
 
+/// An OpenID provider on 127.0.0.1, as `cargo xtask issuer` is one:
+/// discovery and the JWKS, both `application/json` with `Cache-Control:
+/// max-age=300`, request counters, and an outage switch (every request
+/// answers 503). A few lines of HTTP/1.1, one request per connection,
+/// rather than xtask's issuer: no crate's tests depend on xtask.
+struct Issuer {
+    url: String,
+    state: Arc<IssuerState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct IssuerState {
+    jwks: Mutex<String>,
+    down: AtomicBool,
+    jwks_requests: AtomicU64,
+    discovery_requests: AtomicU64,
+}
+
+impl Issuer {
+    async fn start(jwks: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(IssuerState { jwks: Mutex::new(jwks), ..IssuerState::default() });
+        let (shared, issuer) = (Arc::clone(&state), url.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(answer(stream, Arc::clone(&shared), issuer.clone()));
+            }
+        });
+        Self { url, state, task }
+    }
+
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    fn jwks_url(&self) -> String {
+        format!("{}/jwks.json", self.url)
+    }
+
+    /// Serves `jwks` from now on.
+    fn publish(&self, jwks: String) {
+        *self.state.jwks.lock().unwrap() = jwks;
+    }
+
+    fn set_down(&self, down: bool) {
+        self.state.down.store(down, Ordering::SeqCst);
+    }
+
+    /// JWKS requests received so far (answered or refused).
+    fn jwks_requests(&self) -> u64 {
+        self.state.jwks_requests.load(Ordering::SeqCst)
+    }
+
+    fn discovery_requests(&self) -> u64 {
+        self.state.discovery_requests.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Issuer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one request head, answers it, and closes the connection.
+async fn answer(mut stream: tokio::net::TcpStream, state: Arc<IssuerState>, issuer: String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split(' ').nth(1).unwrap_or_default();
+    let (status, body) = match path {
+        "/.well-known/openid-configuration" | "/jwks.json" => {
+            let discovery = path != "/jwks.json";
+            let counter = if discovery { &state.discovery_requests } else { &state.jwks_requests };
+            counter.fetch_add(1, Ordering::SeqCst);
+            if state.down.load(Ordering::SeqCst) {
+                ("503 Service Unavailable", String::new())
+            } else if discovery {
+                let jwks_uri = format!("{issuer}/jwks.json");
+                ("200 OK", serde_json::json!({ "issuer": issuer, "jwks_uri": jwks_uri }).to_string())
+            } else {
+                ("200 OK", state.jwks.lock().unwrap().clone())
+            }
+        }
+        _ => ("404 Not Found", String::new()),
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nCache-Control: max-age=300\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
 /// Runs `args` on a blocking thread, so the issuer on this runtime can answer.
 async fn jwtgate_async(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || jwtgate(&args.iter().map(String::as_str).collect::<Vec<_>>(), None))
@@ -470,7 +578,7 @@ async fn jwtgate_async(args: Vec<String>) -> Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn urls_discovery_and_an_unavailable_issuer() {
     let fx = Fixture::new();
-    let issuer = xtask::issuer::Issuer::start(fx.jwks_text()).await.unwrap();
+    let issuer = Issuer::start(fx.jwks_text()).await;
     let iss = issuer.url();
     let token = fx.mint(|r| mint::Request { iss: iss.clone(), now: None, ..r });
     let s = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
@@ -527,7 +635,7 @@ async fn urls_discovery_and_an_unavailable_issuer() {
     doc["keys"]
         .as_array_mut()
         .unwrap()
-        .push(serde_json::json!({ "kty": "oct", "kid": "shared", "k": xtask::jwk::b64([7u8; 32]) }));
+        .push(serde_json::json!({ "kty": "oct", "kid": "shared", "k": jwtgate_testkit::jwk::b64([7u8; 32]) }));
     issuer.publish(doc.to_string());
     issuer.set_down(false);
     let out = jwtgate_async(s(&["jwks", "--json", &issuer.jwks_url()])).await;

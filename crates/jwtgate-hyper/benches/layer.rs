@@ -15,10 +15,10 @@ use std::task::{Context, Poll, Waker};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Request, Response, header::AUTHORIZATION};
 use jwtgate_hyper::JwtAuthLayer;
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::{keygen, mint};
 use jwtgate_verify::{Algorithm, KeySet, Scratch, Verifier, VerifyingKey};
 use tower::{Layer, Service, service_fn};
-use xtask::alg::Alg;
-use xtask::{keygen, mint};
 
 /// Every future here is ready on its first poll (no I/O), so polling once
 /// with a no-op waker measures the work and nothing of an executor.
@@ -26,6 +26,26 @@ fn now<F: Future>(f: F) -> F::Output {
     match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(out) => out,
         Poll::Pending => panic!("the bench services never wait"),
+    }
+}
+
+/// The verifier's algorithm of a test kit algorithm (the kit has its own
+/// enum: it depends on no jwtgate crate).
+const fn algorithm(alg: Alg) -> Algorithm {
+    match alg {
+        Alg::HS256 => Algorithm::HS256,
+        Alg::HS384 => Algorithm::HS384,
+        Alg::HS512 => Algorithm::HS512,
+        Alg::RS256 => Algorithm::RS256,
+        Alg::RS384 => Algorithm::RS384,
+        Alg::RS512 => Algorithm::RS512,
+        Alg::PS256 => Algorithm::PS256,
+        Alg::PS384 => Algorithm::PS384,
+        Alg::PS512 => Algorithm::PS512,
+        Alg::ES256 => Algorithm::ES256,
+        Alg::ES384 => Algorithm::ES384,
+        Alg::ES512 => Algorithm::ES512,
+        Alg::EdDSA => Algorithm::EdDSA,
     }
 }
 
@@ -55,7 +75,7 @@ fn bench(c: &mut Criterion) {
             Verifier::builder()
                 .issuer("https://issuer.test")
                 .audience("orders")
-                .algorithms([alg])
+                .algorithms([algorithm(alg)])
                 .build(KeySet::new([VerifyingKey::from_jwk_str(&jwk).unwrap()]))
                 .unwrap()
         };
@@ -65,7 +85,7 @@ fn bench(c: &mut Criterion) {
         let mut typed = JwtAuthLayer::new(verifier()).claims::<serde::de::IgnoredAny>().layer(handler);
         let plain = verifier();
 
-        let mut group = c.benchmark_group(format!("layer/{}", Algorithm::name(alg)));
+        let mut group = c.benchmark_group(format!("layer/{}", alg.name()));
         group.bench_function("verify only", |b| {
             let mut scratch = Scratch::new();
             b.iter(|| plain.verify(&token, &mut scratch).unwrap().alg());
@@ -113,7 +133,7 @@ fn mixed(c: &mut Criterion, alg: Alg, key: &std::path::Path, verifier: &dyn Fn()
     let mut off = JwtAuthLayer::new(verifier()).claims::<serde::de::IgnoredAny>().layer(handler);
     let cache_layer = JwtAuthLayer::new(verifier()).claims::<serde::de::IgnoredAny>().token_cache(1000);
     let mut on = cache_layer.clone().layer(handler);
-    let mut group = c.benchmark_group(format!("mixed_100_tokens/{}", Algorithm::name(alg)));
+    let mut group = c.benchmark_group(format!("mixed_100_tokens/{}", alg.name()));
     group.throughput(criterion::Throughput::Elements(1));
     for (name, service) in [("token_cache_off", &mut off), ("token_cache_on", &mut on)] {
         let mut n = 0usize;

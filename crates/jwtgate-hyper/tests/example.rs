@@ -21,8 +21,8 @@ use axum::Router;
 use axum::routing::get;
 use http::Method;
 use http::header::CONTENT_TYPE;
-use xtask::alg::Alg;
-use xtask::{keygen, mint};
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::{keygen, mint};
 
 const AUDIENCE: &str = "orders-api";
 
@@ -67,8 +67,8 @@ async fn serve(app: Router) -> String {
 
 /// An OpenID provider on 127.0.0.1 as `cargo xtask issuer` is one: the
 /// discovery document and the JWKS it names, both `application/json`; its
-/// issuer URL. (xtask's own `Issuer` needs xtask's `tasks` feature, whose
-/// HTTP stack depends on this crate.)
+/// issuer URL. (xtask's own `Issuer` is not used: no library crate depends
+/// on xtask, even for its tests.)
 async fn start_issuer(jwks: String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());

@@ -11,9 +11,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwtgate_jwks::JwksConfig;
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::KeyResolver;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use xtask::alg::Alg;
 
 /// Answers every connection with `body` as a fresh (1 h) JSON document.
 async fn serve(body: String) -> String {
@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let mut jwks = None;
     for i in 0..10 {
-        let written = xtask::keygen::run(&xtask::keygen::Request {
+        let written = jwtgate_testkit::keygen::run(&jwtgate_testkit::keygen::Request {
             alg: if i % 2 == 0 { Alg::ES256 } else { Alg::EdDSA },
             bits: None,
             kid: Some(format!("k-{i}")),

@@ -1,5 +1,5 @@
 //! JwksSource against a real HTTP server on 127.0.0.1, with real keys and
-//! tokens from xtask. Every wait is bounded (short cooldowns and TTLs).
+//! tokens from the test kit. Every wait is bounded (short cooldowns and TTLs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::{Issuer, Server, code, config, stale_after_a_second, verifier, with_kid};
 use jwtgate_jwks::{ConfigError, FetchError, JwksConfig};
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::keygen;
 use jwtgate_verify::{Algorithm, KeyResolver, Scratch, Verifier};
-use xtask::alg::Alg;
-use xtask::keygen;
 
 #[tokio::test]
 async fn first_use_fetches_then_serves_from_cache() {
@@ -76,7 +76,7 @@ async fn unknown_kid_refetches_at_most_once_per_cooldown() {
     let forged = issuer.token("old");
     for i in 0..100 {
         let header = format!(r#"{{"alg":"ES256","kid":"random-{i}"}}"#);
-        let t = format!("{}.{}", xtask::jwk::b64(header), forged.split_once('.').unwrap().1);
+        let t = format!("{}.{}", jwtgate_testkit::jwk::b64(header), forged.split_once('.').unwrap().1);
         assert_eq!(code(&v, &t).await, Err("key_not_found"));
     }
     assert_eq!(server.hits(), 4, "one refetch for the whole flood");
@@ -585,7 +585,7 @@ async fn provider_shaped_key_sets_load_their_signing_keys() {
     let object = entra.as_object_mut().unwrap();
     object.remove("alg");
     // A SHA-1 thumbprint is 20 bytes; x5c is standard (padded) base64 DER.
-    object.insert("x5t".into(), xtask::jwk::b64([0x5a; 20]).into());
+    object.insert("x5t".into(), jwtgate_testkit::jwk::b64([0x5a; 20]).into());
     object.insert("x5c".into(), serde_json::json!(["TUlJQ2hUQ0NBZTJnQXdJQkFnSUpBTW9jaw=="]));
     object.insert("issuer".into(), "https://login.example/tenant/v2.0".into());
     let google = key(Alg::RS256, "google");

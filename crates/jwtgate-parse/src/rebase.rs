@@ -45,7 +45,7 @@ pub const MAX_DETACHED_LEN: usize = 12 * 1024;
 
 /// Spaces: the text a detached view points into. Only its length matters:
 /// a view of it records where each field lies, nothing of the content.
-const BLANK: &str = match core::str::from_utf8(&[b' '; MAX_DETACHED_LEN]) {
+static BLANK: &str = match core::str::from_utf8(&[b' '; MAX_DETACHED_LEN]) {
     Ok(blank) => blank,
     Err(_) => "",
 };

@@ -16,8 +16,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use common::{Check, case, install_jsonwebtoken_provider, jwtgate, peers, raw_primitive};
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::Scratch;
-use xtask::alg::Alg;
 
 mod common;
 

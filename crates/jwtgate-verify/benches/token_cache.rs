@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use common::{AUD, ISS, case};
 use criterion::{Criterion, criterion_group, criterion_main};
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::{KeyOrigin, KeySet, Scratch, Verifier};
-use xtask::alg::Alg;
 
 mod common;
 
@@ -28,7 +28,7 @@ fn bench(crit: &mut Criterion) {
         let c = case(alg, dir.path());
         let keys = || KeySet::from_jwks_str(&c.jwks, KeyOrigin::Local).unwrap();
         let build = |cache: bool| {
-            let b = Verifier::builder().issuer(ISS).audience(AUD).algorithms([c.alg]);
+            let b = Verifier::builder().issuer(ISS).audience(AUD).algorithms([c.algorithm()]);
             if cache { b.token_cache(10_000) } else { b }.build(keys()).unwrap()
         };
         let mut group = crit.benchmark_group(format!("token_cache/{}", alg.name()));

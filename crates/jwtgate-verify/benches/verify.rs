@@ -17,8 +17,8 @@ use std::time::Duration;
 use common::{Case, case, install_jsonwebtoken_provider, jwtgate, peers, raw_primitive};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::Scratch;
-use xtask::alg::Alg;
 
 mod common;
 

@@ -105,11 +105,6 @@ impl KeySet {
         &self.skipped
     }
 
-    /// Whether a key of this id (same material) is in the set.
-    pub(crate) fn has_key_id(&self, id: u64) -> bool {
-        self.keys.iter().any(|k| k.id() == id)
-    }
-
     /// Number of usable keys.
     #[must_use]
     pub fn len(&self) -> usize {

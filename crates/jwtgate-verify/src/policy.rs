@@ -216,8 +216,11 @@ impl VerifierBuilder {
     /// seen again is answered without its signature check: a hit re-runs
     /// the claim checks (time, issuer, audience, required claims, `typ`)
     /// and revocation, and requires the key that verified it to still be in
-    /// the key set. See [`TokenCache`](crate::TokenCache) for the details
-    /// and the bounds (4 KiB per entry on average by default).
+    /// the key set under the token's `kid` and `alg`. See
+    /// [`TokenCache`](crate::TokenCache) for the details and the bounds
+    /// (4 KiB per entry on average by default). Used by this verifier's own
+    /// `verify*` methods; an [`IssuerRouter`](crate::IssuerRouter) verifies
+    /// every token in full.
     pub fn token_cache(mut self, max_entries: usize) -> Self {
         self.token_cache = Some(max_entries);
         self

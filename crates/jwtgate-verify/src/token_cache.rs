@@ -59,7 +59,6 @@ const ENTRY_OVERHEAD: usize = size_of::<Entry>() + 32;
 /// Bounded by entries and by bytes: a flood of distinct valid tokens
 /// evicts, it never grows the cache past its bounds. See the module source
 /// for why it is safe and how it is built.
-#[derive(Debug)]
 pub struct TokenCache {
     shards: Box<[RwLock<Shard>]>,
     hasher: SeedableRandomState,
@@ -69,7 +68,7 @@ pub struct TokenCache {
     counters: Counters,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Shard {
     /// Indices into `slots`, found by the token's hash.
     table: HashTable<usize>,
@@ -80,7 +79,6 @@ struct Shard {
     bytes: usize,
 }
 
-#[derive(Debug)]
 struct Entry {
     hash: u64,
     token: Box<str>,
@@ -91,6 +89,9 @@ struct Entry {
     alg: Algorithm,
     /// Which key verified the signature ([`VerifyingKey`](crate::VerifyingKey)'s id).
     key: u64,
+    /// The token's `kid`, unescaped: on a hit, the key must still be one
+    /// the token's `kid` and `alg` select, as for a fresh check.
+    kid: Option<Box<str>>,
     /// Which verifier (policy) the entry belongs to.
     verifier: u64,
     /// Unix second from which the entry is useless: `exp` plus leeway.
@@ -101,7 +102,13 @@ struct Entry {
 
 impl Entry {
     fn cost(&self) -> usize {
-        self.token.len() + self.json.len() + ENTRY_OVERHEAD
+        self.token.len() + self.json.len() + self.kid.as_deref().map_or(0, str::len) + ENTRY_OVERHEAD
+    }
+
+    /// The entry of `verifier` for `token` (the hash first: it is cheap and
+    /// nearly always decides).
+    fn is(&self, hash: u64, verifier: u64, token: &str) -> bool {
+        self.hash == hash && self.verifier == verifier && *self.token == *token
     }
 }
 
@@ -135,6 +142,7 @@ struct Counters {
     insertions: AtomicU64,
     evictions: AtomicU64,
     rotations: AtomicU64,
+    expirations: AtomicU64,
 }
 
 /// A snapshot of a [`TokenCache`]'s counters.
@@ -151,10 +159,26 @@ pub struct TokenCacheStats {
     /// Entries dropped to stay within the bounds.
     pub evictions: u64,
     /// Entries dropped because the key that verified them left the key set
-    /// (a rotation, or a JWKS refresh without it).
+    /// (a rotation, or a JWKS refresh without it), or is no longer one the
+    /// token's `kid` and `alg` select. Dropped when next looked up: until
+    /// then such an entry still counts towards the bounds.
     pub invalidated_by_rotation: u64,
+    /// Entries dropped because their token expired (also when next looked
+    /// up, or evicted before).
+    pub expired: u64,
     /// Entries held now.
     pub entries: u64,
+}
+
+/// Counters and bounds only: the entries are live bearer tokens.
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("max_entries", &self.max_entries)
+            .field("shards", &self.shards.len())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenCache {
@@ -202,6 +226,7 @@ impl TokenCache {
             insertions: get(&self.counters.insertions),
             evictions: get(&self.counters.evictions),
             invalidated_by_rotation: get(&self.counters.rotations),
+            expired: get(&self.counters.expirations),
             entries: self.len() as u64,
         }
     }
@@ -226,32 +251,32 @@ impl TokenCache {
 
     #[allow(clippy::indexing_slicing, reason = "the index is masked to the length, a power of two, never 0")]
     fn shard(&self, hash: u64) -> &RwLock<Shard> {
-        // The low bits pick the slot inside the table; the high ones the shard.
-        let index = usize::try_from(hash >> 58).unwrap_or(0) & (self.shards.len() - 1);
+        // hashbrown takes the slot from the low bits and its one-byte tag
+        // from the top seven: the shard comes from bits neither uses.
+        let index = usize::try_from((hash >> 32) & 0xffff).unwrap_or(0) & (self.shards.len() - 1);
         &self.shards[index]
     }
 
     /// Looks `token` up for `verifier` at Unix time `now`. On a hit the
     /// decoded JSON is copied to the front of `buf` (header, then claims)
-    /// and `key_in_set` decides whether the key that verified it is still
-    /// current.
+    /// and `key_selected(key, kid, alg)` decides whether the key that
+    /// verified it is still one the token's `kid` and `alg` select.
     pub(crate) fn probe(
         &self,
         verifier: u64,
         token: &str,
         now: i64,
         buf: &mut [u8],
-        key_in_set: impl FnOnce(u64) -> bool,
+        key_selected: impl FnOnce(u64, Option<&str>, Algorithm) -> bool,
     ) -> Probe {
-        let hash = self.hasher.hash_one(token);
+        let hash = self.hasher.hash_one((verifier, token));
         let shard = self.shard(hash);
         let outcome = {
             let guard = read(shard);
-            match guard.find(hash, token) {
+            match guard.find(hash, verifier, token) {
                 None => Lookup::Absent,
-                Some(entry) if entry.verifier != verifier => Lookup::Absent,
-                Some(entry) if now >= entry.expires => Lookup::Expired,
-                Some(entry) if !key_in_set(entry.key) => Lookup::KeyGone,
+                Some(entry) if now >= entry.expires => Lookup::Expired(entry.key),
+                Some(entry) if !key_selected(entry.key, entry.kid.as_deref(), entry.alg) => Lookup::KeyGone(entry.key),
                 Some(entry) => match buf.get_mut(..entry.json.len()) {
                     Some(front) => {
                         front.copy_from_slice(entry.json.as_bytes());
@@ -279,14 +304,18 @@ impl TokenCache {
                 bump(&self.counters.misses);
                 Probe::Miss
             }
-            Lookup::Expired => {
+            // Removed only if still the entry seen (an insert may have
+            // replaced it since the read lock was let go).
+            Lookup::Expired(key) => {
                 bump(&self.counters.misses);
-                write(shard).remove(hash, token);
+                if write(shard).remove(hash, verifier, token, Some(key)) {
+                    bump(&self.counters.expirations);
+                }
                 Probe::Miss
             }
-            Lookup::KeyGone => {
+            Lookup::KeyGone(key) => {
                 bump(&self.counters.misses);
-                if write(shard).remove(hash, token) {
+                if write(shard).remove(hash, verifier, token, Some(key)) {
                     bump(&self.counters.rotations);
                 }
                 Probe::KeyGone
@@ -298,18 +327,25 @@ impl TokenCache {
     /// second from which it is useless (`exp` plus leeway). Tokens whose
     /// decoded JSON cannot be detached, or that would not fit the byte
     /// bound of a shard on their own, are not stored.
-    pub(crate) fn insert(&self, verifier: u64, token: &str, verified: &Verified<'_>, expires: i64) {
-        if self.entries_per_shard == 0 {
+    pub(crate) fn insert(&self, verifier: u64, token: &str, kid: Option<&str>, verified: &Verified<'_>, expires: i64) {
+        let (header, claims) = (verified.header(), verified.claims());
+        let json_len = header.json().len() + claims.json().len();
+        let cost = token.len() + json_len + kid.map_or(0, str::len) + ENTRY_OVERHEAD;
+        if self.entries_per_shard == 0 || cost > self.bytes_per_shard {
             return;
         }
-        let (header, claims) = (verified.header(), verified.claims());
         let (Some(detached_header), Some(detached_claims)) = (header.detach(), claims.detach()) else {
             return;
         };
-        let mut json = String::with_capacity(header.json().len() + claims.json().len());
+        let hash = self.hasher.hash_one((verifier, token));
+        let shard = self.shard(hash);
+        // Two requests with one new token may both verify it: one entry.
+        if read(shard).find(hash, verifier, token).is_some() {
+            return;
+        }
+        let mut json = String::with_capacity(json_len);
         json.push_str(header.json());
         json.push_str(claims.json());
-        let hash = self.hasher.hash_one(token);
         let entry = Entry {
             hash,
             token: token.into(),
@@ -318,24 +354,23 @@ impl TokenCache {
             claims: detached_claims,
             alg: verified.alg(),
             key: verified.key_id(),
+            kid: kid.map(Into::into),
             verifier,
             expires,
             referenced: AtomicBool::new(false),
         };
-        if entry.cost() > self.bytes_per_shard {
-            return;
-        }
-        let mut shard = write(self.shard(hash));
-        // Two requests with one new token may both verify it: one entry.
-        if let Some(existing) = shard.find(hash, token)
-            && existing.verifier == verifier
-        {
-            return;
-        }
-        shard.remove(hash, token);
-        let evicted = shard.make_room(entry.cost(), self.entries_per_shard, self.bytes_per_shard);
-        self.counters.evictions.fetch_add(evicted, Ordering::Relaxed);
-        shard.push(entry);
+        let evicted = {
+            let mut shard = write(shard);
+            if shard.find(hash, verifier, token).is_some() {
+                return;
+            }
+            let evicted = shard.make_room(entry.cost(), self.entries_per_shard, self.bytes_per_shard);
+            shard.push(entry);
+            evicted
+        };
+        // Dropped after the lock is let go: freeing is not the readers' wait.
+        self.counters.evictions.fetch_add(evicted.len() as u64, Ordering::Relaxed);
+        drop(evicted);
         bump(&self.counters.insertions);
     }
 }
@@ -343,32 +378,36 @@ impl TokenCache {
 #[allow(clippy::large_enum_variant, reason = "returned once per lookup, never stored; a Box would allocate per hit")]
 enum Lookup {
     Absent,
-    Expired,
-    KeyGone,
+    /// Past its `exp`; the key id tells the entry seen from a newer one.
+    Expired(u64),
+    KeyGone(u64),
     Found(Hit),
 }
 
 impl Shard {
-    fn find(&self, hash: u64, token: &str) -> Option<&Entry> {
+    fn find(&self, hash: u64, verifier: u64, token: &str) -> Option<&Entry> {
         let slots = &self.slots;
-        let index = self.table.find(hash, |&i| slots.get(i).is_some_and(|e| *e.token == *token))?;
+        let index = self.table.find(hash, |&i| slots.get(i).is_some_and(|e| e.is(hash, verifier, token)))?;
         slots.get(*index)
     }
 
-    /// Removes the entry for `token`; `true` if there was one.
-    fn remove(&mut self, hash: u64, token: &str) -> bool {
+    /// Removes `verifier`'s entry for `token` (only if verified by `key`,
+    /// when given); `true` if there was one.
+    fn remove(&mut self, hash: u64, verifier: u64, token: &str, key: Option<u64>) -> bool {
         let slots = &self.slots;
-        let Ok(found) = self.table.find_entry(hash, |&i| slots.get(i).is_some_and(|e| *e.token == *token)) else {
+        let Ok(found) = self.table.find_entry(hash, |&i| {
+            slots.get(i).is_some_and(|e| e.is(hash, verifier, token) && key.is_none_or(|k| k == e.key))
+        }) else {
             return false;
         };
         let (index, _) = found.remove();
-        self.take(index);
+        drop(self.take(index));
         true
     }
 
     /// Takes the entry at `index` out of `slots` (its table slot is gone
     /// already), moving the last entry into its place.
-    fn take(&mut self, index: usize) {
+    fn take(&mut self, index: usize) -> Option<Entry> {
         let last = self.slots.len().saturating_sub(1);
         if index != last
             && let Some(moved) = self.slots.get(last)
@@ -379,19 +418,21 @@ impl Shard {
                 *slot = index;
             }
         }
-        if index < self.slots.len() {
-            let entry = self.slots.swap_remove(index);
+        let taken = (index < self.slots.len()).then(|| self.slots.swap_remove(index));
+        if let Some(entry) = &taken {
             self.bytes = self.bytes.saturating_sub(entry.cost());
         }
         if self.hand >= self.slots.len() {
             self.hand = 0;
         }
+        taken
     }
 
     /// Evicts (CLOCK) until one more entry of `cost` bytes fits both
-    /// bounds; returns how many went.
-    fn make_room(&mut self, cost: usize, max_entries: usize, max_bytes: usize) -> u64 {
-        let mut evicted = 0;
+    /// bounds; returns the entries that went, for the caller to drop after
+    /// unlocking.
+    fn make_room(&mut self, cost: usize, max_entries: usize, max_bytes: usize) -> Vec<Entry> {
+        let mut evicted = Vec::new();
         // Two sweeps clear every reference bit, so this ends; the bound on
         // steps is belt and braces.
         let mut steps = 2 * self.slots.len() + 1;
@@ -410,8 +451,7 @@ impl Shard {
             if let Ok(found) = self.table.find_entry(hash, |&i| i == index) {
                 found.remove();
             }
-            self.take(index);
-            evicted += 1;
+            evicted.extend(self.take(index));
         }
         evicted
     }

@@ -53,8 +53,9 @@ pub trait TokenVerifier: Send + Sync {
 
     /// [`TokenVerifier::verify_before_refresh`] answering from `cache` (a
     /// [`TokenCache`] the caller holds) when it can; see
-    /// [`Verifier::verify_before_refresh_with`]. An [`IssuerRouter`]
-    /// verifies in full (give each of its verifiers a cache of its own).
+    /// [`Verifier::verify_before_refresh_with`]. The default ignores the
+    /// cache, and so does [`IssuerRouter`]: it verifies every token in full
+    /// (its verifiers' own caches are not consulted either).
     ///
     /// # Errors
     ///
@@ -64,9 +65,13 @@ pub trait TokenVerifier: Send + Sync {
         cache: Option<&TokenCache>,
         token: &'a str,
         scratch: &'a mut Scratch,
-    ) -> Result<Verified<'a>, Error>;
+    ) -> Result<Verified<'a>, Error> {
+        let _ = cache;
+        self.verify_before_refresh(token, scratch)
+    }
 
-    /// [`TokenVerifier::verify_async`] answering from `cache` when it can.
+    /// [`TokenVerifier::verify_async`] answering from `cache` when it can
+    /// (the default ignores it).
     ///
     /// # Errors
     ///
@@ -76,7 +81,10 @@ pub trait TokenVerifier: Send + Sync {
         cache: Option<&'a TokenCache>,
         token: &'a str,
         scratch: &'a mut Scratch,
-    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a;
+    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
+        let _ = cache;
+        self.verify_async(token, scratch)
+    }
 }
 
 impl<R: KeyResolver> TokenVerifier for Verifier<R> {
@@ -130,24 +138,6 @@ impl<R: KeyResolver> TokenVerifier for IssuerRouter<R> {
 
     fn verify_async<'a>(
         &'a self,
-        token: &'a str,
-        scratch: &'a mut Scratch,
-    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
-        IssuerRouter::verify_async(self, token, scratch)
-    }
-
-    fn verify_before_refresh_with<'a>(
-        &self,
-        _cache: Option<&TokenCache>,
-        token: &'a str,
-        scratch: &'a mut Scratch,
-    ) -> Result<Verified<'a>, Error> {
-        IssuerRouter::verify_before_refresh(self, token, scratch)
-    }
-
-    fn verify_async_with<'a>(
-        &'a self,
-        _cache: Option<&'a TokenCache>,
         token: &'a str,
         scratch: &'a mut Scratch,
     ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {

@@ -194,9 +194,18 @@ impl<R: KeyResolver> Verifier<R> {
     /// decides (and refreshes), exactly as for an uncached token.
     fn probe(&self, cache: Option<&TokenCache>, token: &str, scratch: &mut Scratch) -> Option<(Hit, i64)> {
         let cache = cache?;
+        if token.len() > self.policy.max_token_bytes {
+            return None;
+        }
         let keys = self.keys.current().ok()?;
         let now = self.policy.clock.now();
-        match cache.probe(self.id, token, now, scratch.bytes(), |key| keys.has_key_id(key)) {
+        // The key must still be one the token's kid and alg select, as in a
+        // fresh check: present, under that kid, fitting that alg (a JWK
+        // `alg` added since narrows it), among the first candidates.
+        let selected = |key: u64, kid: Option<&str>, alg: Algorithm| {
+            keys.candidates(kid, alg).is_ok_and(|mut candidates| candidates.any(|k| k.id() == key))
+        };
+        match cache.probe(self.id, token, now, scratch.bytes(), selected) {
             Probe::Hit(hit) => Some((hit, now)),
             Probe::Miss | Probe::KeyGone => None,
         }
@@ -228,7 +237,16 @@ impl<R: KeyResolver> Verifier<R> {
         if let (Some(max_age), Some(iat)) = (p.max_age, claims.iat()) {
             expires = expires.min(iat.floor().saturating_add(max_age).saturating_add(p.leeway).saturating_add(1));
         }
-        cache.insert(self.id, token, verified, expires);
+        let mut buf = [0u8; MAX_KID_BYTES];
+        let kid = match verified.kid() {
+            // Verified tokens' kids fit: longer ones name no key.
+            Some(kid) => match unescaped_within(kid, &mut buf) {
+                Some(kid) => Some(kid),
+                None => return,
+            },
+            None => None,
+        };
+        cache.insert(self.id, token, kid, verified, expires);
     }
 
     /// Size check and syntax: nothing about this verifier's policy yet.
@@ -364,7 +382,7 @@ impl<R: KeyResolver> Verifier<R> {
             }
         }
         // Last: the hook sees only tokens that passed everything else.
-        if p.revocation.as_ref().is_some_and(|r| r.is_revoked(claims)) {
+        if p.revocation.as_ref().is_some_and(|r| r.is_revoked(header, claims)) {
             return Err(Error::Revoked);
         }
         Ok(())

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{ISS, Issuer, b64, builder, outcome, signature_of, verifier_for, with_parts, with_signature};
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::mint;
 use jwtgate_verify::{Algorithm, KeyError, KeySet, Scratch, VerifyingKey};
-use xtask::alg::Alg;
-use xtask::mint;
 
 /// `alg: none` (CVE-2015-9235; Auth0, "Critical vulnerabilities in JSON
 /// Web Token libraries", 2015; RFC 8725 2.1): every casing, with the
@@ -271,8 +271,8 @@ fn ecdsa_keys_are_uncompressed_points_on_their_curve() {
         let der = pem_der(&issuer);
         let width = if alg == Alg::ES384 { 97 } else { 133 };
         let point = der[der.len() - width..].to_vec();
-        assert_eq!(point[0], 4, "{alg}: xtask writes uncompressed points");
-        // The builder writes exactly what xtask (the p384/p521 crates) writes.
+        assert_eq!(point[0], 4, "{alg}: the test kit writes uncompressed points");
+        // The builder writes exactly what the test kit (the p384/p521 crates) writes.
         assert_eq!(ec_spki(curve, &point), der, "{alg}");
         let key = VerifyingKey::from_spki_der(&der).unwrap();
         assert!(key.fits(issuer.algorithm()), "{alg}");

@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::{AUD, ISS, Issuer, NOW, builder, outcome, verifier_for};
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::{Algorithm, ConfigError, FixedClock, Scratch, Verifier};
-use xtask::alg::Alg;
 
 fn hs() -> Issuer {
     Issuer::new(Alg::HS256)
@@ -73,7 +73,7 @@ fn fractional_times_round_toward_rejection() {
 fn exp_is_required_and_must_be_a_number() {
     let issuer = hs();
     let v = verifier_for(&issuer);
-    let no_exp = xtask::mint::sign_raw(
+    let no_exp = jwtgate_testkit::mint::sign_raw(
         &issuer.written.private_jwk,
         r#"{"alg":"HS256"}"#,
         &format!(r#"{{"iss":"{ISS}","aud":"{AUD}","sub":"u"}}"#),
@@ -83,7 +83,8 @@ fn exp_is_required_and_must_be_a_number() {
     for exp in [r#""1700000300""#, "null", "true", "[1700000300]", "1e400", "9223372036854775808"] {
         // Signed as raw text: serde_json (inside mint) cannot hold 1e400.
         let payload = format!(r#"{{"iss":"{ISS}","aud":"{AUD}","exp":{exp}}}"#);
-        let token = xtask::mint::sign_raw(&issuer.written.private_jwk, r#"{"alg":"HS256"}"#, &payload).unwrap();
+        let token =
+            jwtgate_testkit::mint::sign_raw(&issuer.written.private_jwk, r#"{"alg":"HS256"}"#, &payload).unwrap();
         assert_eq!(outcome(&v, &token), Err("invalid_claim"), "exp {exp}");
     }
 }
@@ -119,7 +120,7 @@ fn audience_as_string_and_array() {
     assert_eq!(outcome(&v, &issuer.mint(|r| r.aud = vec!["x".into(), "y".into()])), Err("invalid_audience"));
     assert_eq!(outcome(&v, &issuer.mint(|r| r.claims = Some(r#"{"aud":[]}"#.into()))), Err("invalid_audience"));
     assert_eq!(outcome(&v, &issuer.mint(|r| r.claims = Some(r#"{"aud":[1]}"#.into()))), Err("invalid_claim"));
-    let no_aud = xtask::mint::sign_raw(
+    let no_aud = jwtgate_testkit::mint::sign_raw(
         &issuer.written.private_jwk,
         r#"{"alg":"HS256"}"#,
         &format!(r#"{{"iss":"{ISS}","exp":{}}}"#, NOW + 60),
@@ -162,7 +163,7 @@ fn rfc8725_preset_requires_explicit_typing_and_subject() {
     let v = builder(Algorithm::HS256).rfc8725_bcp("at+jwt").build(issuer.keys()).unwrap();
     assert_eq!(outcome(&v, &issuer.token()), Ok(()));
     assert_eq!(outcome(&v, &issuer.mint(|r| r.typ = "JWT".into())), Err("invalid_typ"));
-    let no_sub = xtask::mint::sign_raw(
+    let no_sub = jwtgate_testkit::mint::sign_raw(
         &issuer.written.private_jwk,
         r#"{"alg":"HS256","typ":"at+jwt"}"#,
         &format!(r#"{{"iss":"{ISS}","aud":"{AUD}","exp":{}}}"#, NOW + 60),
@@ -279,7 +280,7 @@ fn revocation_hook_sees_only_otherwise_valid_tokens() {
     #[derive(Debug)]
     struct Denylist(&'static str, AtomicUsize);
     impl jwtgate_verify::Revocation for Denylist {
-        fn is_revoked(&self, claims: &jwtgate_verify::Claims<'_>) -> bool {
+        fn is_revoked(&self, _header: &jwtgate_verify::Header<'_>, claims: &jwtgate_verify::Claims<'_>) -> bool {
             self.1.fetch_add(1, Ordering::SeqCst);
             claims.jti().is_some_and(|j| j == self.0)
         }
@@ -289,8 +290,8 @@ fn revocation_hook_sees_only_otherwise_valid_tokens() {
     #[derive(Debug)]
     struct Shared(std::sync::Arc<Denylist>);
     impl jwtgate_verify::Revocation for Shared {
-        fn is_revoked(&self, claims: &jwtgate_verify::Claims<'_>) -> bool {
-            self.0.is_revoked(claims)
+        fn is_revoked(&self, header: &jwtgate_verify::Header<'_>, claims: &jwtgate_verify::Claims<'_>) -> bool {
+            self.0.is_revoked(header, claims)
         }
     }
     let v = builder(Algorithm::HS256).revocation(Shared(deny.clone())).build(issuer.keys()).unwrap();

@@ -1,5 +1,5 @@
 //! Tokens minted by an independent implementation (jsonwebtoken, pure-Rust
-//! backend) verify here for every algorithm it has, with keys from xtask.
+//! backend) verify here for every algorithm it has, with keys from the test kit.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
@@ -7,7 +7,7 @@ mod common;
 
 use common::{AUD, ISS, Issuer, NOW, outcome, verifier_for};
 use jsonwebtoken::{EncodingKey, Header, encode};
-use xtask::alg::{Alg, Signing as _};
+use jwtgate_testkit::alg::{Alg, Signing as _};
 
 /// jsonwebtoken is a dev-dependency with both of its backends (the bench
 /// compares against each); with both compiled in, a process must pick one.
@@ -127,7 +127,7 @@ fn jwt_simple_rsa_and_longer_hmac_tokens_verify() {
     let hs512 = HS512Key::from_bytes(&secret);
     check(A::HS512, VerifyingKey::hmac(&secret, A::HS512).unwrap(), hs512.authenticate(claims()).unwrap());
 
-    // One RSA key (made by xtask, loaded by jwt-simple) for all six RSA
+    // One RSA key (made by the test kit, loaded by jwt-simple) for all six RSA
     // algorithms; the public half comes from jwt-simple's own export.
     let issuer = Issuer::new(Alg::RS256);
     let pem = issuer.private_pem().unwrap();
@@ -150,7 +150,7 @@ fn tokens_the_peers_refuse_are_refused_here_too() {
     let issuer = Issuer::new(Alg::RS256);
     let other = Issuer::new(Alg::RS256);
     let public_pem = issuer.public_pem().unwrap();
-    let live = |edit: &dyn Fn(&mut xtask::mint::Request)| {
+    let live = |edit: &dyn Fn(&mut jwtgate_testkit::mint::Request)| {
         issuer.mint(|r| {
             r.now = None;
             edit(r);
@@ -176,8 +176,12 @@ fn tokens_the_peers_refuse_are_refused_here_too() {
             let k = common::b64(public_pem.as_bytes());
             std::fs::write(&jwk, serde_json::json!({"kty": "oct", "k": k, "alg": "HS256"}).to_string()).unwrap();
             let header = format!(r#"{{"alg":"HS256","kid":"{}"}}"#, issuer.kid());
-            xtask::mint::sign_raw(&jwk, &header, &serde_json::json!({"iss": ISS, "aud": AUD, "exp": far}).to_string())
-                .unwrap()
+            jwtgate_testkit::mint::sign_raw(
+                &jwk,
+                &header,
+                &serde_json::json!({"iss": ISS, "aud": AUD, "exp": far}).to_string(),
+            )
+            .unwrap()
         }),
         ("expired", live(&|r| r.ttl = "-1h".into())),
         ("wrong audience", live(&|r| r.aud = vec!["other".into()])),
@@ -230,11 +234,11 @@ fn tokens_the_peers_refuse_are_refused_here_too() {
     }
 }
 
-/// xtask's keys and tokens are standard: jwt-simple verifies them for every
-/// algorithm it has, all but ES512 (jsonwebtoken does too, in
-/// tests/tests/xtask_keys_interop.rs).
+/// The test kit's keys and tokens are standard: jwt-simple verifies them
+/// for every algorithm it has, all but ES512 (jsonwebtoken does too, in
+/// tests/tests/testkit_keys_interop.rs).
 #[test]
-fn jwt_simple_verifies_xtask_tokens_for_every_algorithm() {
+fn jwt_simple_verifies_testkit_tokens_for_every_algorithm() {
     use jwt_simple::prelude::*;
     let options = || VerificationOptions {
         allowed_issuers: Some([ISS.to_owned()].into()),

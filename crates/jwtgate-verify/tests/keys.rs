@@ -8,10 +8,10 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{Issuer, b64, builder, outcome, ready};
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::{
     Algorithm, Error, KeyError, KeyFamily, KeyOrigin, KeyQuery, KeyResolver, KeySet, Scratch, Verifier, VerifyingKey,
 };
-use xtask::alg::Alg;
 
 #[test]
 fn every_algorithm_loads_from_jwk_and_pem_and_verifies() {
@@ -245,7 +245,7 @@ fn without_kid_at_most_three_keys_are_tried() {
     assert_eq!(outcome(&v, &no_kid), Err("malformed"));
     let header = r#"{"alg":"ES256","typ":"at+jwt"}"#;
     let payload = format!(r#"{{"iss":"{}","aud":"{}","exp":{}}}"#, common::ISS, common::AUD, common::NOW + 60);
-    let kidless = xtask::mint::sign_raw(&right.written.private_jwk, header, &payload).unwrap();
+    let kidless = jwtgate_testkit::mint::sign_raw(&right.written.private_jwk, header, &payload).unwrap();
     assert_eq!(outcome(&v, &kidless), Err("bad_signature"));
     assert_eq!(outcome(&v, &right.token()), Ok(()), "with its kid it is found");
 }
@@ -322,7 +322,7 @@ fn a_kid_longer_than_any_key_can_have_is_refused_however_spelled() {
         let escaped = format!("\\u006b{}", &kid[1..]);
         for spelled in [&kid, &escaped] {
             let header = format!(r#"{{"alg":"ES256","kid":"{spelled}"}}"#);
-            let token = xtask::mint::sign_raw(&issuer.written.private_jwk, &header, &payload).unwrap();
+            let token = jwtgate_testkit::mint::sign_raw(&issuer.written.private_jwk, &header, &payload).unwrap();
             let what = format!("kid of {len} bytes, escaped: {}", spelled.starts_with('\\'));
             assert_eq!(outcome(&v, &token), want, "{what}");
             let async_outcome = |v: &Verifier<Counting>| {

@@ -10,8 +10,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::{Issuer, ready, verifier_for};
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::{Error, KeyQuery, KeyResolver, KeySet, Scratch};
-use xtask::alg::Alg;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

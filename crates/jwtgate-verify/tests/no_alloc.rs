@@ -9,8 +9,8 @@
 mod common;
 
 use common::{Issuer, verifier_for};
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::Scratch;
-use xtask::alg::Alg;
 
 fn allocations(issuer: &Issuer) -> u64 {
     let v = verifier_for(issuer);

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{AUD, Issuer, NOW};
+use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::{Algorithm, FixedClock, IssuerRouter, KeySet, Scratch, Verifier, VerifyingKey};
-use xtask::alg::Alg;
 
 const A: &str = "https://a.test";
 const B: &str = "https://b.test";

@@ -1,5 +1,5 @@
 //! The verified-token cache: what it may answer, and when it must stop.
-//! Real keys and tokens (xtask), real signature checks on every miss.
+//! Real keys and tokens (the test kit), real signature checks on every miss.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
@@ -10,8 +10,10 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use common::{AUD, ISS, Issuer, NOW, builder, with_signature};
-use jwtgate_verify::{Algorithm, Claims, Clock, Error, KeyResolver, KeySet, Revocation, Scratch, TokenCache, Verifier};
-use xtask::alg::Alg;
+use jwtgate_testkit::alg::Alg;
+use jwtgate_verify::{
+    Algorithm, Claims, Clock, Error, Header, KeyResolver, KeySet, Revocation, Scratch, TokenCache, Verifier,
+};
 
 /// A clock the test moves.
 #[derive(Debug, Clone)]
@@ -38,7 +40,7 @@ impl Clock for TestClock {
 struct Switch(Arc<AtomicBool>);
 
 impl Revocation for Switch {
-    fn is_revoked(&self, _claims: &Claims<'_>) -> bool {
+    fn is_revoked(&self, _header: &Header<'_>, _claims: &Claims<'_>) -> bool {
         self.0.load(Ordering::SeqCst)
     }
 }
@@ -320,4 +322,83 @@ fn concurrent_hits_and_inserts_stay_correct() {
     let s = stats(&v);
     assert!(s.hits > 0 && s.evictions > 0, "{s:?}");
     assert!(s.entries <= 64);
+}
+
+/// The same key material republished under another `kid`, or bound to
+/// another algorithm: a fresh check refuses the token, so the cache must.
+#[test]
+fn a_hit_needs_the_key_its_kid_and_alg_select_not_just_the_same_material() {
+    let issuer = Issuer::new(Alg::RS256);
+    let republished = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut jwk: serde_json::Value = serde_json::from_str(&issuer.jwk_public()).unwrap();
+        edit(&mut jwk);
+        KeySet::from_jwks_str(&serde_json::json!({ "keys": [jwk] }).to_string(), jwtgate_verify::KeyOrigin::Local)
+            .unwrap()
+    };
+    let token = issuer.token();
+    for (edit, code) in [
+        (
+            &(|jwk: &mut serde_json::Value| jwk["kid"] = "renamed".into()) as &dyn Fn(&mut serde_json::Value),
+            "key_not_found",
+        ),
+        (&|jwk: &mut serde_json::Value| jwk["alg"] = "PS256".into(), "key_alg_mismatch"),
+    ] {
+        let v = builder(issuer.algorithm()).token_cache(16).build(Rotating(RwLock::new(issuer.keys()))).unwrap();
+        assert_eq!(check(&v, &token), Ok(()));
+        assert_eq!(check(&v, &token), Ok(()));
+        *v.keys().0.write().unwrap() = republished(edit);
+        assert_eq!(check(&v, &token), Err(code));
+        assert_eq!(stats(&v).invalidated_by_rotation, 1);
+    }
+}
+
+#[test]
+fn the_async_path_uses_the_cache_too() {
+    let issuer = Issuer::new(Alg::EdDSA);
+    let v = builder(issuer.algorithm()).token_cache(16).build(issuer.keys()).unwrap();
+    let token = issuer.token();
+    for _ in 0..3 {
+        let mut scratch = Scratch::new();
+        let verified = common::ready(v.verify_async(&token, &mut scratch)).unwrap();
+        assert_eq!(verified.subject().unwrap(), "user-1");
+    }
+    let s = stats(&v);
+    assert_eq!((s.misses, s.insertions, s.hits), (1, 1, 2));
+}
+
+#[test]
+fn a_cache_of_no_entries_holds_nothing_and_debug_shows_no_token() {
+    let issuer = Issuer::new(Alg::HS256);
+    let v = builder(issuer.algorithm()).token_cache(0).build(issuer.keys()).unwrap();
+    let token = issuer.token();
+    assert_eq!(check(&v, &token), Ok(()));
+    assert_eq!(check(&v, &token), Ok(()));
+    assert_eq!(stats(&v).entries, 0);
+    let full = builder(issuer.algorithm()).token_cache(4).build(issuer.keys()).unwrap();
+    assert_eq!(check(&full, &token), Ok(()));
+    let shown = format!("{full:?} {:?}", full.token_cache().unwrap());
+    let signature = token.rsplit_once('.').unwrap().1;
+    assert!(!shown.contains(signature) && !shown.contains("user-1"), "{shown}");
+}
+
+/// CLOCK: an entry that keeps being used survives a flood of one-off
+/// tokens; the one-offs are what gets evicted.
+#[test]
+fn a_hot_token_survives_a_flood_of_cold_ones() {
+    let issuer = Issuer::new(Alg::HS256);
+    let jwk: serde_json::Value = serde_json::from_str(&issuer.private_jwk()).unwrap();
+    let secret = common::unb64(jwk["k"].as_str().unwrap());
+    // Under 64 entries: one shard, so the hot token competes with them all.
+    let v = builder(issuer.algorithm()).token_cache(32).build(issuer.keys()).unwrap();
+    let hot = issuer.token();
+    let mut scratch = Scratch::new();
+    v.verify(&hot, &mut scratch).unwrap();
+    for i in 0..2_000 {
+        let claims = format!(r#"{{"iss":"{ISS}","aud":"{AUD}","sub":"cold-{i}","exp":{},"iat":{NOW}}}"#, NOW + 300);
+        v.verify(&hs256(&secret, &claims), &mut scratch).unwrap();
+        v.verify(&hot, &mut scratch).unwrap();
+    }
+    let s = stats(&v);
+    assert_eq!(s.hits, 2_000, "the hot token was never evicted: {s:?}");
+    assert!(s.evictions >= 2_000 - 32, "{s:?}");
 }

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use http::{Request, Response};
 use jwtgate_hyper::{RegisteredClaims, VerifiedClaims};
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::{keygen, mint};
 use jwtgate_verify::{Algorithm, KeyOrigin, KeySet, Verifier};
-use xtask::alg::Alg;
-use xtask::{keygen, mint};
 
 pub(crate) const ISS: &str = "https://issuer.test";
 pub(crate) const AUD: &str = "orders";

@@ -1,6 +1,6 @@
 //! The test harness: a real HTTP server on 127.0.0.1 that answers what a
-//! test tells it, an issuer with real keys and tokens from xtask, and a log
-//! capture.
+//! test tells it, an issuer with real keys and tokens from the test kit,
+//! and a log capture.
 
 #![allow(
     clippy::unwrap_used,
@@ -24,9 +24,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use jwtgate_jwks::{JwksConfig, JwksSource};
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::{keygen, mint};
 use jwtgate_verify::{Algorithm, Scratch, Verifier};
-use xtask::alg::Alg;
-use xtask::{keygen, mint};
 
 /// What the test server answers.
 #[derive(Clone)]
@@ -194,7 +194,7 @@ pub async fn code(v: &Verifier<JwksSource>, token: &str) -> Result<(), &'static 
 /// A token for `kid` that no key signed (the flood an attacker can send).
 pub fn with_kid(issuer: &Issuer, kid: &str) -> String {
     let header = format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#);
-    format!("{}.{}", xtask::jwk::b64(header), issuer.token("k").split_once('.').unwrap().1)
+    format!("{}.{}", jwtgate_testkit::jwk::b64(header), issuer.token("k").split_once('.').unwrap().1)
 }
 
 /// Everything logged while it is the default subscriber (this thread; a

@@ -8,9 +8,9 @@ use std::hint::black_box;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwtgate_verify::{KeyOrigin, KeySet, Verifier};
-use xtask::alg::Alg;
-use xtask::{keygen, mint};
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::{keygen, mint};
+use jwtgate_verify::{Algorithm, KeyOrigin, KeySet, Verifier};
 
 /// One complete verification (or signature check) of the case's token.
 pub(crate) type Check<'a> = Box<dyn FnMut() + 'a>;
@@ -57,9 +57,31 @@ pub(crate) fn case(alg: Alg, dir: &std::path::Path) -> Case {
     Case { alg, token, private_jwk, public_pem, jwks }
 }
 
+impl Case {
+    /// The verifier's algorithm of the case (the test kit has its own enum:
+    /// it depends on no jwtgate crate).
+    pub(crate) const fn algorithm(&self) -> Algorithm {
+        match self.alg {
+            Alg::HS256 => Algorithm::HS256,
+            Alg::HS384 => Algorithm::HS384,
+            Alg::HS512 => Algorithm::HS512,
+            Alg::RS256 => Algorithm::RS256,
+            Alg::RS384 => Algorithm::RS384,
+            Alg::RS512 => Algorithm::RS512,
+            Alg::PS256 => Algorithm::PS256,
+            Alg::PS384 => Algorithm::PS384,
+            Alg::PS512 => Algorithm::PS512,
+            Alg::ES256 => Algorithm::ES256,
+            Alg::ES384 => Algorithm::ES384,
+            Alg::ES512 => Algorithm::ES512,
+            Alg::EdDSA => Algorithm::EdDSA,
+        }
+    }
+}
+
 pub(crate) fn jwtgate(c: &Case) -> Verifier {
     let keys = KeySet::from_jwks_str(&c.jwks, KeyOrigin::Local).unwrap();
-    Verifier::builder().issuer(ISS).audience(AUD).algorithms([c.alg]).build(keys).unwrap()
+    Verifier::builder().issuer(ISS).audience(AUD).algorithms([c.algorithm()]).build(keys).unwrap()
 }
 
 /// jsonwebtoken is built with both providers; installs the one that

@@ -6,12 +6,32 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use xtask::alg::Alg;
+use jwtgate_testkit::alg::Alg;
 
 use super::aws_lc::AwsLc;
 use super::rustcrypto::RustCrypto;
 use super::{Ed25519Point, Provider, RsaPadding};
 use crate::algorithm::{Algorithm, Hash};
+
+/// This crate's algorithm of a test kit algorithm (the kit has its own enum:
+/// it depends on no jwtgate crate, so these tests link one copy of this one).
+const fn algorithm(alg: Alg) -> Algorithm {
+    match alg {
+        Alg::HS256 => Algorithm::HS256,
+        Alg::HS384 => Algorithm::HS384,
+        Alg::HS512 => Algorithm::HS512,
+        Alg::RS256 => Algorithm::RS256,
+        Alg::RS384 => Algorithm::RS384,
+        Alg::RS512 => Algorithm::RS512,
+        Alg::PS256 => Algorithm::PS256,
+        Alg::PS384 => Algorithm::PS384,
+        Alg::PS512 => Algorithm::PS512,
+        Alg::ES256 => Algorithm::ES256,
+        Alg::ES384 => Algorithm::ES384,
+        Alg::ES512 => Algorithm::ES512,
+        Alg::EdDSA => Algorithm::EdDSA,
+    }
+}
 
 struct Keys<P: Provider> {
     hmac: Option<P::Hmac>,
@@ -79,11 +99,11 @@ fn corruptions(signature: &[u8]) -> Vec<(String, Vec<u8>)> {
 fn backends_agree_on_every_algorithm_and_corruption() {
     let dir = tempfile::tempdir().unwrap();
     for alg in Alg::ALL {
-        let req = xtask::keygen::Request { alg, bits: None, kid: None, out: dir.path().into(), force: true };
-        let written = xtask::keygen::run(&req).unwrap();
+        let req = jwtgate_testkit::keygen::Request { alg, bits: None, kid: None, out: dir.path().into(), force: true };
+        let written = jwtgate_testkit::keygen::run(&req).unwrap();
         let jwk: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&written.private_jwk).unwrap()).unwrap();
-        let token = xtask::mint::run(&xtask::mint::Request {
+        let token = jwtgate_testkit::mint::run(&jwtgate_testkit::mint::Request {
             key: written.private_jwk.clone(),
             iss: "i".into(),
             aud: vec!["a".into()],
@@ -94,9 +114,7 @@ fn backends_agree_on_every_algorithm_and_corruption() {
         .unwrap();
         let (input, sig) = token.rsplit_once('.').unwrap();
         let signature = URL_SAFE_NO_PAD.decode(sig).unwrap();
-        // In this crate's own tests xtask's `Alg` is a second copy of
-        // `Algorithm` (xtask depends on the library), so convert by name.
-        let algorithm = Algorithm::from_name(alg.name()).unwrap();
+        let algorithm = algorithm(alg);
         let (ours, theirs) = (load::<RustCrypto>(&jwk), load::<AwsLc>(&jwk));
         for (what, sig) in corruptions(&signature) {
             for message in [input.as_bytes(), &input.as_bytes()[1..]] {
@@ -143,8 +161,8 @@ fn backends_agree_on_key_acceptance() {
     }
     let dir = tempfile::tempdir().unwrap();
     let point_of = |alg: Alg| {
-        let req = xtask::keygen::Request { alg, bits: None, kid: None, out: dir.path().into(), force: true };
-        let written = xtask::keygen::run(&req).unwrap();
+        let req = jwtgate_testkit::keygen::Request { alg, bits: None, kid: None, out: dir.path().into(), force: true };
+        let written = jwtgate_testkit::keygen::run(&req).unwrap();
         sec1(&serde_json::from_str(&std::fs::read_to_string(&written.private_jwk).unwrap()).unwrap())
     };
     let (p256, p384, p521) = (point_of(Alg::ES256), point_of(Alg::ES384), point_of(Alg::ES512));

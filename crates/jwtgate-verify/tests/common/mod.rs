@@ -1,4 +1,5 @@
-//! Test issuers: real keys from xtask keygen, real tokens from xtask mint.
+//! Test issuers: real keys and tokens from the test kit (jwtgate-testkit's
+//! keygen and mint, which `cargo xtask keygen`/`mint` run).
 #![allow(dead_code, reason = "each test crate uses its own subset of these helpers")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
 
@@ -10,9 +11,9 @@ use std::task::{Context, Poll, Waker};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::{keygen, mint};
 use jwtgate_verify::{Algorithm, FixedClock, KeyOrigin, KeySet, Scratch, Verifier, VerifierBuilder, VerifyingKey};
-use xtask::alg::Alg;
-use xtask::{keygen, mint};
 
 pub(crate) const NOW: i64 = 1_700_000_000;
 pub(crate) const ISS: &str = "https://issuer.test";
@@ -85,7 +86,7 @@ impl Issuer {
     }
 
     pub(crate) fn algorithm(&self) -> Algorithm {
-        self.alg
+        algorithm(self.alg)
     }
 
     /// A token with the standard test claims, adjusted by `edit`.
@@ -106,6 +107,27 @@ impl Issuer {
 
     pub(crate) fn token(&self) -> String {
         self.mint(|_| {})
+    }
+}
+
+/// The verifier's algorithm of a test kit algorithm. The kit has its own
+/// enum because it depends on no jwtgate crate (one copy of this crate in
+/// its tests); this match is the one place the two meet in these tests.
+pub(crate) const fn algorithm(alg: Alg) -> Algorithm {
+    match alg {
+        Alg::HS256 => Algorithm::HS256,
+        Alg::HS384 => Algorithm::HS384,
+        Alg::HS512 => Algorithm::HS512,
+        Alg::RS256 => Algorithm::RS256,
+        Alg::RS384 => Algorithm::RS384,
+        Alg::RS512 => Algorithm::RS512,
+        Alg::PS256 => Algorithm::PS256,
+        Alg::PS384 => Algorithm::PS384,
+        Alg::PS512 => Algorithm::PS512,
+        Alg::ES256 => Algorithm::ES256,
+        Alg::ES384 => Algorithm::ES384,
+        Alg::ES512 => Algorithm::ES512,
+        Alg::EdDSA => Algorithm::EdDSA,
     }
 }
 

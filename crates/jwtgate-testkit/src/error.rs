@@ -1,8 +1,10 @@
-//! One error type for every task: a message for a human, nothing more.
+//! One error type for the whole kit (and for xtask's tasks, which re-export
+//! it): a message for a human, nothing more. A test that meets one has a
+//! broken fixture, not a case to match on.
 
 use std::fmt;
 
-/// A task failed; the message says what and, where it helps, what to do.
+/// Something failed; the message says what and, where it helps, what to do.
 #[derive(Debug)]
 pub struct Error(String);
 

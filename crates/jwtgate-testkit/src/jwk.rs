@@ -68,6 +68,13 @@ pub fn thumbprint(jwk: &Map<String, Value>) -> Result<String> {
     Ok(b64(Sha256::digest(text.as_bytes())))
 }
 
+/// A JWKS document, `{"keys": [...]}`, listing these JWKs in order (for
+/// example [`PrivateKey::public_jwk`](crate::key::PrivateKey::public_jwk)
+/// of each key a test issuer publishes).
+pub fn jwks(keys: impl IntoIterator<Item = Map<String, Value>>) -> Value {
+    json!({ "keys": keys.into_iter().map(Value::Object).collect::<Vec<_>>() })
+}
+
 /// Reads a JSON object from a file.
 ///
 /// # Errors
@@ -165,6 +172,18 @@ mod tests {
         });
         let Value::Object(jwk) = jwk else { unreachable!() };
         assert_eq!(thumbprint(&jwk).unwrap(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    }
+
+    #[test]
+    fn jwks_lists_the_keys_in_order() {
+        let key = |kid: &str| {
+            let Value::Object(map) = json!({ "kty": "oct", "kid": kid }) else { unreachable!() };
+            map
+        };
+        assert_eq!(
+            jwks([key("a"), key("b")]).to_string(),
+            r#"{"keys":[{"kty":"oct","kid":"a"},{"kty":"oct","kid":"b"}]}"#
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! Keys written by `cargo xtask keygen` and tokens signed by `cargo xtask
-//! mint` are standard: an independent implementation (jsonwebtoken, with its
-//! pure-Rust backend) verifies them from the files, for every algorithm it
-//! has (all but ES512).
+//! Keys written by the test kit's keygen and tokens signed by its mint
+//! (what `cargo xtask keygen` and `cargo xtask mint` run) are standard: an
+//! independent implementation (jsonwebtoken, with its pure-Rust backend)
+//! verifies them from the files, for every algorithm it has (all but ES512).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
 
@@ -9,9 +9,9 @@ use std::path::Path;
 
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+use jwtgate_testkit::alg::{Alg, Signing as _};
+use jwtgate_testkit::{keygen, mint};
 use serde_json::Value;
-use xtask::alg::{Alg, Signing as _};
-use xtask::{keygen, mint};
 
 const ISS: &str = "https://issuer.test";
 const AUD: &str = "api.test";
@@ -97,7 +97,7 @@ fn every_algorithm_round_trips_through_jsonwebtoken() {
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         for (source, key) in decoding_keys(&written, alg) {
             let data = decode::<Value>(&token, &key, &validation(alg))
-                .unwrap_or_else(|e| panic!("jsonwebtoken rejected an xtask {alg} token with the {source}: {e}"));
+                .unwrap_or_else(|e| panic!("jsonwebtoken rejected a test kit {alg} token with the {source}: {e}"));
             assert_eq!(data.claims["sub"], "user-1");
             assert_eq!(data.claims["scope"], "read");
         }

@@ -1,7 +1,7 @@
 //! Private keys: generation, JWK and PEM encodings, and signing.
 //!
-//! Signing lives here, in xtask and in test helpers that use it, never in
-//! the library crates, which only verify.
+//! Signing lives here (and so in xtask and the tests that use this kit),
+//! never in the library crates, which only verify.
 
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use ed25519_dalek::pkcs8::EncodePublicKey as _;
@@ -310,6 +310,20 @@ impl PrivateKey {
                 (private, key.verifying_key().to_public_key_pem(LF).context(failed)?)
             }
         }))
+    }
+
+    /// The compact JWS `header.payload.signature` of exactly this header
+    /// and payload text, each base64url-encoded byte for byte as given: a
+    /// well-formed token, or a deliberately broken one (duplicate members,
+    /// odd spacing, a header naming another algorithm, non-objects).
+    ///
+    /// # Errors
+    ///
+    /// If the underlying signer fails.
+    pub fn sign_compact(&self, header: &str, payload: &str) -> Result<String> {
+        let signing_input = format!("{}.{}", b64(header), b64(payload));
+        let signature = self.sign(signing_input.as_bytes())?;
+        Ok(format!("{signing_input}.{}", b64(signature)))
     }
 
     /// Signs `message` (the JWS signing input) and returns the raw signature

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod config;
+mod list;
+mod rule;
+mod snapshot;
+mod stats;
+
+pub use config::{
+    ConfigError, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_PURGE_EVERY, MAX_PURGE_EVERY,
+    MAX_TOKEN_LIFETIME_CEILING, RevocationConfig,
+};
+pub use list::RevocationList;
+pub use rule::{MAX_REASON_BYTES, MAX_VALUE_BYTES, Rule, RuleError, RuleId, RuleKind, Target};
+pub use stats::RevocationStats;
