@@ -55,7 +55,7 @@ fn request(token: &str) -> Request<String> {
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    for alg in [Alg::HS256, Alg::EdDSA] {
+    for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA] {
         let keys =
             keygen::run(&keygen::Request { alg, bits: None, kid: None, out: dir.path().into(), force: true }).unwrap();
         let token = mint::run(&mint::Request {
