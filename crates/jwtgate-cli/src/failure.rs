@@ -11,6 +11,9 @@ pub(crate) enum Failure {
     /// The key source (a JWKS URL or an issuer) could not be reached or
     /// served nothing usable: exit 3, the same token may verify later.
     Unavailable(String),
+    /// The revocation store could not be reached (`revoke`,
+    /// `revocations`): exit 3, nothing was written.
+    StoreUnavailable(String),
 }
 
 impl Failure {
@@ -24,25 +27,32 @@ impl Failure {
         Self::Unavailable(format!("{context}: {}", chain(error)))
     }
 
+    /// An unreachable revocation store with the cause chain of `error`.
+    pub(crate) fn store_unavailable(context: impl fmt::Display, error: &dyn std::error::Error) -> Self {
+        Self::StoreUnavailable(format!("{context}: {}", chain(error)))
+    }
+
     pub(crate) const fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) => 2,
-            Self::Unavailable(_) => 3,
+            Self::Unavailable(_) | Self::StoreUnavailable(_) => 3,
         }
     }
 
     /// The code in `--json` output: the library's own code for an
-    /// unavailable key source, `configuration` otherwise.
+    /// unavailable key source, `store_unavailable` for the revocation
+    /// store, `configuration` otherwise.
     pub(crate) const fn code(&self) -> &'static str {
         match self {
             Self::Config(_) => "configuration",
             Self::Unavailable(_) => "key_source_unavailable",
+            Self::StoreUnavailable(_) => "store_unavailable",
         }
     }
 
     pub(crate) fn message(&self) -> &str {
         match self {
-            Self::Config(m) | Self::Unavailable(m) => m,
+            Self::Config(m) | Self::Unavailable(m) | Self::StoreUnavailable(m) => m,
         }
     }
 }

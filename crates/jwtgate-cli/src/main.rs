@@ -1,14 +1,17 @@
 //! `jwtgate`: verify a JWT access token the way a jwtgate service would,
-//! decode one without trusting it, or list a JWKS document's keys.
+//! decode one without trusting it, list a JWKS document's keys, or revoke
+//! tokens fleet-wide through the shared revocation store.
 //!
-//! Exit codes: 0 accepted, 1 rejected, 2 usage or configuration error,
-//! 3 key source unavailable. See the crate README for examples.
+//! Exit codes: 0 accepted (or done), 1 rejected, 2 usage or configuration
+//! error, 3 key source or revocation store unavailable. See the crate
+//! README for examples.
 
 mod failure;
 mod inspect;
 mod keys;
 mod list_keys;
 mod render;
+mod revoke;
 mod token_input;
 mod verify;
 mod when;
@@ -58,6 +61,80 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Revoke tokens everywhere: write a rule to the shared revocation
+    /// store (Redis) that every replica follows. Exit 0 done, 2 usage
+    /// (nothing written), 3 store unavailable.
+    Revoke(RevokeArgs),
+    /// List the live revocation rules in the shared store.
+    Revocations {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Only this issuer's rules.
+        #[arg(long, value_name = "ISS")]
+        issuer: Option<String>,
+        /// One JSON object on stdout instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+// The shared revocation store. A plain comment: clap would take a doc
+// comment here as the subcommand's about.
+#[derive(Args, Debug)]
+struct StoreArgs {
+    /// The store: redis://[user:password@]host[:port][/db] (rediss:// for
+    /// TLS). Better in the environment than on the command line, where
+    /// other users of the machine can read a password.
+    #[arg(long, value_name = "URL", env = "JWTGATE_REDIS_URL", hide_env_values = true)]
+    redis: String,
+    /// The key prefix of the rule set; the replicas must use the same.
+    #[arg(long, value_name = "NS", default_value = jwtgate_revoke::DEFAULT_NAMESPACE)]
+    namespace: String,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["jti", "sub", "client", "kid", "token"])))]
+struct RevokeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The issuer whose tokens the rule applies to (with --token, default
+    /// the token's iss).
+    #[arg(long, value_name = "ISS")]
+    issuer: Option<String>,
+    /// One token, by its jti (needs --exp: the rule ends with the token).
+    #[arg(long, value_name = "ID")]
+    jti: Option<String>,
+    /// The exp of the token revoked by --jti (Unix seconds).
+    #[arg(long, value_name = "UNIX_SECONDS", requires = "jti")]
+    exp: Option<i64>,
+    /// Every token of this subject issued at or before --before ("log out
+    /// everywhere").
+    #[arg(long, value_name = "SUB")]
+    sub: Option<String>,
+    /// Every token issued to this client (client_id or azp) at or before
+    /// --before.
+    #[arg(long, value_name = "CLIENT_ID")]
+    client: Option<String>,
+    /// The cut-off for --sub or --client (Unix seconds); default now.
+    #[arg(long, value_name = "UNIX_SECONDS", conflicts_with_all = ["jti", "kid", "token"])]
+    before: Option<i64>,
+    /// Every token whose header names this signing key.
+    #[arg(long, value_name = "KID")]
+    kid: Option<String>,
+    /// A whole token ('-' reads standard input): revokes its jti until its
+    /// exp. It is parsed, never verified, printed or stored.
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// Why, for people (an incident number): kept with the rule.
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+    /// Remove the rule instead (a mistake undone): the same target flags
+    /// name it; --exp, --before and --reason are ignored.
+    #[arg(long)]
+    undo: bool,
+    /// One JSON object on stdout instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 // How a JWKS URL or an issuer is fetched (ignored for key files). A plain
@@ -161,18 +238,28 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // What a failure's JSON says first: `valid` for a verdict on a token,
+    // `done` for a write to or a read of the revocation store.
+    let verdict_key = if matches!(cli.command, Command::Revoke(_) | Command::Revocations { .. }) { "done" } else { "valid" };
     let (json, outcome) = match cli.command {
         Command::Verify(args) => (args.json, runtime.block_on(verify(args))),
         Command::Inspect { token, now, json } => (json, inspect(token.as_deref(), now, json)),
         Command::Jwks { source, fetch, json } => (json, runtime.block_on(list_keys(&source, &fetch.options(), json))),
+        Command::Revoke(args) => (args.json, runtime.block_on(revoke(args))),
+        Command::Revocations { store, issuer, json } => {
+            let listing = runtime.block_on(revoke::list(&store.redis, &store.namespace, issuer.as_deref(), json));
+            (json, listing.map(|text| print_out(&text)).map(|()| 0))
+        }
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             if json {
-                let object = serde_json::json!({
-                    "valid": false, "error": failure.code(), "message": failure.message(),
-                });
+                let mut object = serde_json::Map::new();
+                object.insert(verdict_key.to_owned(), false.into());
+                object.insert("error".to_owned(), failure.code().into());
+                object.insert("message".to_owned(), failure.message().into());
+                let object = serde_json::Value::Object(object);
                 print_out(&object.to_string());
             }
             eprintln!("error: {}", failure.message());
@@ -239,4 +326,31 @@ async fn list_keys(source: &str, fetch: &FetchOptions, json: bool) -> Result<u8,
         print_out(&listing.to_human());
     }
     Ok(if listing.usable() > 0 { 0 } else { 1 })
+}
+
+async fn revoke(args: RevokeArgs) -> Result<u8, Failure> {
+    let what = match (args.jti, args.exp, args.sub, args.client, args.kid, args.token) {
+        (Some(jti), exp, ..) => match (exp, args.undo) {
+            (Some(exp), _) => revoke::What::Jti { jti, exp },
+            // Removing names the rule by its identity, which has no exp.
+            (None, true) => revoke::What::Jti { jti, exp: 0 },
+            (None, false) => return Err(Failure::Config("--jti needs --exp (the token's exp, Unix seconds)".into())),
+        },
+        (_, _, Some(sub), ..) => revoke::What::Subject { sub, before: args.before },
+        (_, _, _, Some(client_id), ..) => revoke::What::Client { client_id, before: args.before },
+        (_, _, _, _, Some(kid), _) => revoke::What::Key { kid },
+        (_, _, _, _, _, Some(token)) => revoke::What::Token(token_input::read(Some(&token))?),
+        _ => return Err(Failure::Config("one of --jti (with --exp), --sub, --client, --kid or --token is required".into())),
+    };
+    let request = revoke::Request {
+        redis: args.store.redis,
+        namespace: args.store.namespace,
+        issuer: args.issuer,
+        what,
+        reason: args.reason,
+        undo: args.undo,
+        now: verify::unix_now(),
+    };
+    print_out(&revoke::revoke(request, args.json).await?);
+    Ok(0)
 }

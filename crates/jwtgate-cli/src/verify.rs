@@ -149,7 +149,9 @@ impl Verdict {
                 out
             }
             Self::Invalid { code, message, retryable } => {
-                let hint = if *retryable {
+                let hint = if *code == "revocation_unavailable" {
+                    "the revocation list could not vouch for its rules; try again"
+                } else if *retryable {
                     "the keys could not be obtained; the token itself was not judged"
                 } else {
                     "`jwtgate inspect` shows the token's unverified contents"

@@ -23,7 +23,8 @@ pub enum Rejection {
     InvalidToken(Error),
     /// The token lacks a required scope: `403 insufficient_scope`.
     InsufficientScope(Arc<[String]>),
-    /// The key source has no usable keys: `503` with `Retry-After`.
+    /// The key source has no usable keys, or the revocation source is out
+    /// of sync (`revocation_unavailable`): `503` with `Retry-After`.
     Unavailable(Error),
 }
 
@@ -89,6 +90,9 @@ impl Rejection {
             Self::InvalidRequest(why) => (*why).to_owned(),
             Self::InvalidToken(e) => e.to_string(),
             Self::InsufficientScope(_) => "the access token lacks a required scope".to_owned(),
+            Self::Unavailable(Error::RevocationUnavailable) => {
+                "the revocation list is out of sync; try again later".to_owned()
+            }
             Self::Unavailable(_) => "the token issuer's keys are unavailable; try again later".to_owned(),
         }
     }

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Every outcome the middleware counts, in [`AuthStats::snapshot`] order:
 /// the verifier's rejection codes plus the middleware's own.
-pub const OUTCOMES: [&str; 23] = [
+pub const OUTCOMES: [&str; 24] = [
     "accepted",
     "anonymous",
     "skipped",
@@ -28,6 +28,7 @@ pub const OUTCOMES: [&str; 23] = [
     "unsupported_crit",
     "revoked",
     "key_source_unavailable",
+    "revocation_unavailable",
 ];
 
 /// Counts of decisions by outcome since the layer was built, shared by

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jwtgate_verify::{Clock, MAX_LEEWAY, SystemClock};
 
 use crate::list::RevocationList;
+use crate::rule::Target;
 
 /// Default [`RevocationConfig::leeway`]: the most leeway any verifier
 /// accepts ([`jwtgate_verify::MAX_LEEWAY`]), so a rule outlives its token
@@ -106,6 +107,12 @@ impl RevocationConfig {
     ///
     /// [`ConfigError`] for a setting out of its range.
     pub fn build(self) -> Result<RevocationList, ConfigError> {
+        let limits = self.limits()?;
+        Ok(RevocationList::from_parts(limits, self.clock))
+    }
+
+    /// The settings in whole seconds, checked.
+    pub(crate) fn limits(&self) -> Result<Limits, ConfigError> {
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::LeewayTooLarge);
         }
@@ -115,12 +122,17 @@ impl RevocationConfig {
         if self.purge_every > MAX_PURGE_EVERY {
             return Err(ConfigError::PurgeEveryTooLarge);
         }
-        let limits = Limits {
+        Ok(Limits {
             leeway: whole_seconds(self.leeway),
             lifetime: whole_seconds(self.max_token_lifetime),
             purge_every: whole_seconds(self.purge_every),
-        };
-        Ok(RevocationList::from_parts(limits, self.clock))
+        })
+    }
+
+    /// The clock rules expire by.
+    #[cfg(feature = "redis")]
+    pub(crate) fn clock_handle(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
     }
 }
 
@@ -160,6 +172,16 @@ impl Limits {
     /// Until when (exclusive) a cut-off rule at `before` is in force.
     pub(crate) const fn cutoff_until(self, before: i64) -> i64 {
         before.saturating_add(self.lifetime).saturating_add(self.leeway)
+    }
+
+    /// Until when (exclusive) a rule for `target` is in force; `i64::MAX`
+    /// for key rules, which never expire by themselves.
+    pub(crate) const fn until(self, target: &Target) -> i64 {
+        match target {
+            Target::Jti { exp, .. } => self.jti_until(*exp),
+            Target::Subject { before, .. } | Target::Client { before, .. } => self.cutoff_until(*before),
+            Target::Key { .. } => i64::MAX,
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod config;
 mod list;
+#[cfg(feature = "redis")]
+mod redis;
 mod rule;
 mod snapshot;
 mod stats;
@@ -14,3 +16,8 @@ pub use config::{
 pub use list::RevocationList;
 pub use rule::{MAX_REASON_BYTES, MAX_VALUE_BYTES, Rule, RuleError, RuleId, RuleKind, Target};
 pub use stats::RevocationStats;
+#[cfg(feature = "redis")]
+pub use redis::{
+    DEFAULT_HEARTBEAT, DEFAULT_LOG_MAX_LEN, DEFAULT_MAX_LAG, DEFAULT_NAMESPACE, DEFAULT_TIMEOUT, RedisConfig,
+    RedisStore, RedisSync, StoreError, SyncState, SyncStatus, Written,
+};

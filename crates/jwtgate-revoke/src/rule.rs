@@ -242,6 +242,29 @@ impl Rule {
     }
 }
 
+#[cfg(feature = "redis")]
+impl Rule {
+    /// This rule after `newer`, a later write of the same rule (the same
+    /// [`RuleId`]), as the list merges them: the later `exp` or cut-off
+    /// wins, a given reason replaces the old one. A store merges with this
+    /// before it writes, so that store and list agree.
+    pub(crate) fn merged(self, newer: Self) -> Self {
+        let target = match (self.target, newer.target) {
+            (Target::Jti { jti, exp: a }, Target::Jti { exp: b, .. }) => Target::Jti { jti, exp: a.max(b) },
+            (Target::Subject { sub, before: a }, Target::Subject { before: b, .. }) => {
+                Target::Subject { sub, before: a.max(b) }
+            }
+            (Target::Client { client_id, before: a }, Target::Client { before: b, .. }) => {
+                Target::Client { client_id, before: a.max(b) }
+            }
+            // Same identity, so same kind; a key rule has nothing to merge.
+            (_, other) => other,
+        };
+        let reason = newer.reason.filter(|r| !r.is_empty()).or(self.reason.filter(|r| !r.is_empty()));
+        Self { issuer: self.issuer, target, reason }
+    }
+}
+
 impl Target {
     /// The kind of this target.
     #[must_use]

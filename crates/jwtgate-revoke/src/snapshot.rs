@@ -271,11 +271,7 @@ impl Snapshot {
         let Rule { issuer, target, reason } = rule;
         // An empty reason is no reason (so writing it again changes nothing).
         let reason = reason.filter(|r| !r.is_empty());
-        let until = match &target {
-            Target::Jti { exp, .. } => ctx.limits.jti_until(*exp),
-            Target::Subject { before, .. } | Target::Client { before, .. } => ctx.limits.cutoff_until(*before),
-            Target::Key { .. } => i64::MAX,
-        };
+        let until = ctx.limits.until(&target);
         if until <= ctx.now {
             return Ok(false);
         }

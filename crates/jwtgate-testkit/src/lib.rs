@@ -6,3 +6,4 @@ pub mod jwk;
 pub mod key;
 pub mod keygen;
 pub mod mint;
+pub mod redis_server;

@@ -66,6 +66,11 @@ pub enum Error {
     /// The key source could not provide keys (and had none cached).
     #[error("key source unavailable: {0}")]
     KeySourceUnavailable(Cow<'static, str>),
+    /// The revocation source cannot vouch that it holds every rule (out of
+    /// sync with its store past its limit, or never synced), so the token
+    /// can be neither accepted nor refused; the same token may pass later.
+    #[error("revocation list unavailable: out of sync with its store")]
+    RevocationUnavailable,
 }
 
 impl Error {
@@ -74,7 +79,7 @@ impl Error {
     /// `key_alg_mismatch`, `bad_signature`, `expired`, `not_yet_valid`,
     /// `issued_in_future`, `invalid_issuer`, `invalid_audience`,
     /// `missing_claim`, `invalid_claim`, `invalid_typ`, `unsupported_crit`,
-    /// `revoked`, `key_source_unavailable`.
+    /// `revoked`, `key_source_unavailable`, `revocation_unavailable`.
     #[must_use]
     pub const fn code(&self) -> &'static str {
         match self {
@@ -95,14 +100,16 @@ impl Error {
             Self::UnsupportedCrit => "unsupported_crit",
             Self::Revoked => "revoked",
             Self::KeySourceUnavailable(_) => "key_source_unavailable",
+            Self::RevocationUnavailable => "revocation_unavailable",
         }
     }
 
-    /// `true` when the fault is the key source's, not the token's: the same
-    /// token may verify later (HTTP 503 rather than 401).
+    /// `true` when the fault is the key source's or the revocation
+    /// source's, not the token's: the same token may verify later (HTTP 503
+    /// rather than 401).
     #[must_use]
     pub const fn is_retryable(&self) -> bool {
-        matches!(self, Self::KeySourceUnavailable(_))
+        matches!(self, Self::KeySourceUnavailable(_) | Self::RevocationUnavailable)
     }
 
     /// Maps a parser error: size and claim-type errors have their own codes.

@@ -30,7 +30,7 @@ pub use key::VerifyingKey;
 pub use key_set::{KeyOrigin, KeySet, MAX_CANDIDATE_KEYS, MAX_KID_BYTES, SkippedKey};
 pub use policy::{DEFAULT_LEEWAY, MAX_LEEWAY, MAX_TOKEN_BYTES_CEILING, VerifierBuilder};
 pub use resolver::{KeyQuery, KeyResolver};
-pub use revocation::Revocation;
+pub use revocation::{Revocation, RevocationStatus};
 pub use router::IssuerRouter;
 pub use scratch::{SCRATCH_LEN, Scratch};
 pub use token_cache::{TokenCache, TokenCacheStats};

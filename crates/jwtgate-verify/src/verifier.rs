@@ -12,6 +12,7 @@ use crate::key_set::{KeySet, MAX_KID_BYTES};
 use crate::observe;
 use crate::policy::{Policy, VerifierBuilder};
 use crate::resolver::{KeyQuery, KeyResolver};
+use crate::revocation::RevocationStatus;
 use crate::scratch::Scratch;
 use crate::token_cache::{Hit, Probe, TokenCache};
 use crate::verified::Verified;
@@ -382,10 +383,11 @@ impl<R: KeyResolver> Verifier<R> {
             }
         }
         // Last: the hook sees only tokens that passed everything else.
-        if p.revocation.as_ref().is_some_and(|r| r.is_revoked(header, claims)) {
-            return Err(Error::Revoked);
+        match p.revocation.as_ref().map(|r| r.status(header, claims)) {
+            None | Some(RevocationStatus::NotRevoked) => Ok(()),
+            Some(RevocationStatus::Revoked) => Err(Error::Revoked),
+            Some(RevocationStatus::Unavailable) => Err(Error::RevocationUnavailable),
         }
-        Ok(())
     }
 }
 

@@ -267,10 +267,11 @@ fn every_rejection_code_is_stable() {
         (E::UnsupportedCrit, "unsupported_crit"),
         (E::Revoked, "revoked"),
         (E::KeySourceUnavailable(Cow::Borrowed("down")), "key_source_unavailable"),
+        (E::RevocationUnavailable, "revocation_unavailable"),
     ];
     for (error, code) in &table {
         assert_eq!(error.code(), *code);
-        assert_eq!(error.is_retryable(), *code == "key_source_unavailable");
+        assert_eq!(error.is_retryable(), code.ends_with("_unavailable"));
     }
 }
 
@@ -302,6 +303,32 @@ fn revocation_hook_sees_only_otherwise_valid_tokens() {
     let calls = deny.1.load(Ordering::SeqCst);
     assert_eq!(outcome(&v, &issuer.mint(|r| r.aud = vec!["other".into()])), Err("invalid_audience"));
     assert_eq!(deny.1.load(Ordering::SeqCst), calls);
+}
+
+#[test]
+fn a_revocation_source_that_cannot_vouch_for_its_rules_is_revocation_unavailable() {
+    use jwtgate_verify::{Claims, Header, Revocation, RevocationStatus};
+    /// Out of sync with its store: it still refuses what it knows.
+    #[derive(Debug)]
+    struct OutOfSync;
+    impl Revocation for OutOfSync {
+        fn is_revoked(&self, _header: &Header<'_>, claims: &Claims<'_>) -> bool {
+            claims.jti().is_some_and(|j| j == "leaked-jti")
+        }
+        fn status(&self, header: &Header<'_>, claims: &Claims<'_>) -> RevocationStatus {
+            if self.is_revoked(header, claims) { RevocationStatus::Revoked } else { RevocationStatus::Unavailable }
+        }
+    }
+    let issuer = hs();
+    let v = builder(Algorithm::HS256).revocation(OutOfSync).build(issuer.keys()).unwrap();
+    let mut scratch = jwtgate_verify::Scratch::new();
+    let err = v.verify(&issuer.token(), &mut scratch).unwrap_err();
+    assert_eq!(err.code(), "revocation_unavailable");
+    assert!(err.is_retryable());
+    let leaked = issuer.mint(|r| r.claims = Some(r#"{"jti":"leaked-jti"}"#.into()));
+    assert_eq!(outcome(&v, &leaked), Err("revoked"));
+    // Anything the token fails first is reported first.
+    assert_eq!(outcome(&v, &issuer.mint(|r| r.aud = vec!["other".into()])), Err("invalid_audience"));
 }
 
 #[test]
