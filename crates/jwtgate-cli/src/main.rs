@@ -240,7 +240,8 @@ fn main() -> ExitCode {
     };
     // What a failure's JSON says first: `valid` for a verdict on a token,
     // `done` for a write to or a read of the revocation store.
-    let verdict_key = if matches!(cli.command, Command::Revoke(_) | Command::Revocations { .. }) { "done" } else { "valid" };
+    let verdict_key =
+        if matches!(cli.command, Command::Revoke(_) | Command::Revocations { .. }) { "done" } else { "valid" };
     let (json, outcome) = match cli.command {
         Command::Verify(args) => (args.json, runtime.block_on(verify(args))),
         Command::Inspect { token, now, json } => (json, inspect(token.as_deref(), now, json)),
@@ -340,7 +341,11 @@ async fn revoke(args: RevokeArgs) -> Result<u8, Failure> {
         (_, _, _, Some(client_id), ..) => revoke::What::Client { client_id, before: args.before },
         (_, _, _, _, Some(kid), _) => revoke::What::Key { kid },
         (_, _, _, _, _, Some(token)) => revoke::What::Token(token_input::read(Some(&token))?),
-        _ => return Err(Failure::Config("one of --jti (with --exp), --sub, --client, --kid or --token is required".into())),
+        _ => {
+            return Err(Failure::Config(
+                "one of --jti (with --exp), --sub, --client, --kid or --token is required".into(),
+            ));
+        }
     };
     let request = revoke::Request {
         redis: args.store.redis,

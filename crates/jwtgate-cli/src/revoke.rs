@@ -11,10 +11,21 @@ use crate::when;
 /// What to revoke, from the flags.
 #[derive(Debug)]
 pub(crate) enum What {
-    Jti { jti: String, exp: i64 },
-    Subject { sub: String, before: Option<i64> },
-    Client { client_id: String, before: Option<i64> },
-    Key { kid: String },
+    Jti {
+        jti: String,
+        exp: i64,
+    },
+    Subject {
+        sub: String,
+        before: Option<i64>,
+    },
+    Client {
+        client_id: String,
+        before: Option<i64>,
+    },
+    Key {
+        kid: String,
+    },
     /// A whole token: its `iss`, `jti` and `exp` are read from it
     /// (unverified: revoking needs no key), and it is never printed.
     Token(String),
@@ -60,9 +71,9 @@ pub(crate) async fn revoke(request: Request, json: bool) -> Result<String, Failu
         return Ok(json!({ "done": true, "outcome": outcome, "rule": rule }).to_string());
     }
     Ok(match written {
-        Written::Expired => format!(
-            "nothing written: {id} is past its lifetime (a token expired by now is refused anyway)"
-        ),
+        Written::Expired => {
+            format!("nothing written: {id} is past its lifetime (a token expired by now is refused anyway)")
+        }
         Written::Unchanged => format!("already revoked: {id} (the store held it, as long)"),
         _ => format!("revoked ({outcome}): {id}\n{}", scope(&rule.target)),
     })
@@ -103,9 +114,8 @@ fn scope(target: &Target) -> String {
 }
 
 fn rule(request: &Request) -> Result<Rule, Failure> {
-    let issuer = || {
-        request.issuer.clone().ok_or_else(|| Failure::Config("--issuer is required (except with --token)".into()))
-    };
+    let issuer =
+        || request.issuer.clone().ok_or_else(|| Failure::Config("--issuer is required (except with --token)".into()));
     let rule = match &request.what {
         What::Jti { jti, exp } => Rule::jti(issuer()?, jti, *exp),
         What::Subject { sub, before } => Rule::subject(issuer()?, sub, before.unwrap_or(request.now)),
@@ -127,7 +137,8 @@ fn from_token(token: &str, issuer: Option<&str>) -> Result<Rule, Failure> {
         .map_err(|e| Failure::Config(format!("--token is not a well-formed JWT: {e}")))?;
     let claims = parsed.claims().map_err(|e| Failure::Config(format!("--token has unreadable claims: {e}")))?;
     let text = |value: Option<jwtgate_parse::JsonStr<'_>>, name: &str| -> Result<String, Failure> {
-        let value = value.ok_or_else(|| Failure::Config(format!("the token has no {name}: it cannot be revoked by jti")))?;
+        let value =
+            value.ok_or_else(|| Failure::Config(format!("the token has no {name}: it cannot be revoked by jti")))?;
         let unescaped: String = value.chars().collect();
         Ok(unescaped)
     };

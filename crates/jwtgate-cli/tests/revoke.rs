@@ -60,7 +60,8 @@ fn each_rule_kind_is_written_listed_and_undone() {
     }
     let listed = live_rules(&server);
     assert_eq!(listed["count"], 4, "{listed}");
-    let kinds: Vec<&str> = listed["rules"].as_array().unwrap().iter().map(|r| r["target"]["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        listed["rules"].as_array().unwrap().iter().map(|r| r["target"]["kind"].as_str().unwrap()).collect();
     for kind in ["jti", "subject", "client", "key"] {
         assert!(kinds.contains(&kind), "{kinds:?}");
     }
@@ -81,7 +82,14 @@ fn each_rule_kind_is_written_listed_and_undone() {
 #[test]
 fn a_token_is_revoked_by_its_jti_and_never_echoed() {
     let Some((server, dir)) = server() else { return };
-    let key = keygen::run(&keygen::Request { alg: Alg::ES256, bits: None, kid: Some("k".into()), out: dir.path().join("keys"), force: false }).unwrap();
+    let key = keygen::run(&keygen::Request {
+        alg: Alg::ES256,
+        bits: None,
+        kid: Some("k".into()),
+        out: dir.path().join("keys"),
+        force: false,
+    })
+    .unwrap();
     let mint = |claims: &str| {
         mint::run(&mint::Request {
             key: key.private_jwk.clone(),
@@ -108,7 +116,12 @@ fn a_token_is_revoked_by_its_jti_and_never_echoed() {
     // A token without jti cannot be revoked by jti; another issuer's token
     // does not match --issuer; garbage is not a token. Nothing written.
     // (The test kit's mint adds a random jti; this one is signed as written.)
-    let without = mint::sign_raw(&key.private_jwk, r#"{"alg":"ES256","kid":"k"}"#, r#"{"iss":"https://issuer.test","exp":4000003600}"#).unwrap();
+    let without = mint::sign_raw(
+        &key.private_jwk,
+        r#"{"alg":"ES256","kid":"k"}"#,
+        r#"{"iss":"https://issuer.test","exp":4000003600}"#,
+    )
+    .unwrap();
     let out = jwtgate(&server.url(), &["revoke", "--token", &without]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no jti"));
@@ -124,13 +137,13 @@ fn bad_input_exits_2_and_writes_nothing() {
     let Some((server, _dir)) = server() else { return };
     let url = server.url();
     let bad: [&[&str]; 7] = [
-        &["revoke", "--issuer", ISS, "--jti", "x"],                        // no --exp
-        &["revoke", "--issuer", ISS, "--jti", "", "--exp", "4102444800"],  // empty value
-        &["revoke", "--jti", "x", "--exp", "4102444800"],                  // no --issuer
-        &["revoke", "--issuer", ISS, "--sub", "a", "--kid", "k"],          // two targets
-        &["revoke", "--issuer", ISS],                                      // no target
-        &["revoke", "--issuer", ISS, "--kid", "k", "--before", "5"],       // --before with a key
-        &["revoke", "--issuer", ISS, "--sub", "a", "--before", "soon"],    // not a time
+        &["revoke", "--issuer", ISS, "--jti", "x"],                       // no --exp
+        &["revoke", "--issuer", ISS, "--jti", "", "--exp", "4102444800"], // empty value
+        &["revoke", "--jti", "x", "--exp", "4102444800"],                 // no --issuer
+        &["revoke", "--issuer", ISS, "--sub", "a", "--kid", "k"],         // two targets
+        &["revoke", "--issuer", ISS],                                     // no target
+        &["revoke", "--issuer", ISS, "--kid", "k", "--before", "5"],      // --before with a key
+        &["revoke", "--issuer", ISS, "--sub", "a", "--before", "soon"],   // not a time
     ];
     for args in bad {
         let out = jwtgate(&url, args);

@@ -549,3 +549,56 @@ async fn the_token_cache_answers_repeated_tokens_and_never_a_refused_one() {
     assert_eq!(stats.get("expired"), 2);
     assert_eq!(handler.calls(), 3);
 }
+
+/// A revocation source out of sync with its store: it refuses the one
+/// `jti` it holds and cannot vouch for anything else.
+#[derive(Debug)]
+struct OutOfSync;
+
+impl jwtgate_verify::Revocation for OutOfSync {
+    fn is_revoked(&self, _: &jwtgate_verify::Header<'_>, claims: &jwtgate_verify::Claims<'_>) -> bool {
+        claims.jti().is_some_and(|j| j == "leaked")
+    }
+
+    fn status(
+        &self,
+        header: &jwtgate_verify::Header<'_>,
+        claims: &jwtgate_verify::Claims<'_>,
+    ) -> jwtgate_verify::RevocationStatus {
+        if self.is_revoked(header, claims) {
+            jwtgate_verify::RevocationStatus::Revoked
+        } else {
+            jwtgate_verify::RevocationStatus::Unavailable
+        }
+    }
+}
+
+#[tokio::test]
+async fn revocation_out_of_sync_is_503_and_revoked_is_401_each_counted() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let verifier = Verifier::builder()
+        .issuer(common::ISS)
+        .audience(common::AUD)
+        .algorithms([jwtgate_verify::Algorithm::EdDSA])
+        .revocation(OutOfSync)
+        .build(keys.key_set())
+        .unwrap();
+    let layer = JwtAuthLayer::new(verifier);
+    let stats = layer.stats();
+    let svc = service(layer, &handler);
+    let (status, headers, body) = call(&svc, bearer(&keys.token(r#"{"jti":"fine"}"#))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers.get(http::header::RETRY_AFTER).unwrap(), "10");
+    assert_eq!(challenge(&headers), "", "a 503 has no challenge");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["code"], "revocation_unavailable");
+    assert_eq!(json["error"], "temporarily_unavailable");
+    let (status, headers, body) = call(&svc, bearer(&keys.token(r#"{"jti":"leaked"}"#))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge(&headers).contains("invalid_token"));
+    assert!(body.contains(r#""code":"revoked""#), "{body}");
+    assert_eq!(handler.calls(), 0);
+    assert_eq!(stats.get("revocation_unavailable"), 1);
+    assert_eq!(stats.get("revoked"), 1);
+}

@@ -14,10 +14,10 @@ pub use config::{
     MAX_TOKEN_LIFETIME_CEILING, RevocationConfig,
 };
 pub use list::RevocationList;
-pub use rule::{MAX_REASON_BYTES, MAX_VALUE_BYTES, Rule, RuleError, RuleId, RuleKind, Target};
-pub use stats::RevocationStats;
 #[cfg(feature = "redis")]
 pub use redis::{
     DEFAULT_HEARTBEAT, DEFAULT_LOG_MAX_LEN, DEFAULT_MAX_LAG, DEFAULT_NAMESPACE, DEFAULT_TIMEOUT, RedisConfig,
     RedisStore, RedisSync, StoreError, SyncState, SyncStatus, Written,
 };
+pub use rule::{MAX_REASON_BYTES, MAX_VALUE_BYTES, Rule, RuleError, RuleId, RuleKind, Target};
+pub use stats::RevocationStats;

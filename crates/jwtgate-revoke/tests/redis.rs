@@ -14,7 +14,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Relay, redis_server, within};
-use jwtgate_revoke::{RedisConfig, RedisSync, RevocationConfig, Rule, RuleId, RuleKind, StoreError, SyncState, Written};
+use jwtgate_revoke::{
+    RedisConfig, RedisSync, RevocationConfig, Rule, RuleId, RuleKind, StoreError, SyncState, Written,
+};
 use jwtgate_testkit::alg::Alg;
 use jwtgate_testkit::{keygen, mint};
 use jwtgate_verify::{Algorithm, Clock, KeySet, Scratch, Verifier, VerifyingKey};
@@ -85,7 +87,8 @@ async fn each_rule_kind_reaches_every_replica() {
     let store = cfg.store().await.unwrap();
     let syncs = [synced(&cfg).await, synced(&cfg).await, synced(&cfg).await];
     let verifiers: Vec<Verifier> = syncs.iter().map(replica).collect();
-    let (leaked, alice, bob, carol) = (token("x", "leaked"), token("alice", "a1"), token("bob", "b1"), token("carol", "c1"));
+    let (leaked, alice, bob, carol) =
+        (token("x", "leaked"), token("alice", "a1"), token("bob", "b1"), token("carol", "c1"));
     for v in &verifiers {
         for t in [&leaked, &alice, &bob, &carol] {
             assert_eq!(outcome(v, t), Ok(()));
@@ -168,7 +171,8 @@ async fn a_killed_connection_resumes_where_it_was() {
     let mut admin = server.conn();
     for round in 0..5 {
         // Every client but this one: the replica's and the writer's.
-        let _: redis::Value = redis::cmd("CLIENT").arg(&["KILL", "TYPE", "normal", "SKIPME", "yes"][..]).query(&mut admin).unwrap();
+        let _: redis::Value =
+            redis::cmd("CLIENT").arg(&["KILL", "TYPE", "normal", "SKIPME", "yes"][..]).query(&mut admin).unwrap();
         let jti = format!("after-kill-{round}");
         write_until_done(|| store.revoke(Rule::jti(ISS, jti.clone(), now() + 600))).await;
         assert!(within(SOON, || outcome(&v, &token("x", &jti)) == Err("revoked")).await.is_some(), "round {round}");
@@ -320,7 +324,10 @@ impl Clock for TestClock {
 async fn rules_expire_in_the_store_too() {
     let Some(server) = redis_server() else { return };
     let clock = TestClock(Arc::new(AtomicI64::new(now())));
-    let list = RevocationConfig::new().clock(clock.clone()).leeway(Duration::from_secs(60)).max_token_lifetime(Duration::from_secs(600));
+    let list = RevocationConfig::new()
+        .clock(clock.clone())
+        .leeway(Duration::from_secs(60))
+        .max_token_lifetime(Duration::from_secs(600));
     let store = config(&server.url()).list_config(list).store().await.unwrap();
     let t = clock.now();
     store.revoke(Rule::jti(ISS, "short", t + 10)).await.unwrap();
@@ -347,8 +354,12 @@ async fn a_bad_url_or_setting_is_an_error_that_shows_no_password() {
     let err = RedisConfig::new("http://user:s3cret@host/").store().await.unwrap_err();
     assert!(matches!(err, StoreError::InvalidUrl));
     assert!(!err.to_string().contains("s3cret"));
-    let err = RedisConfig::new("redis://:s3cret@127.0.0.1:1/").timeout(Duration::from_millis(300)).store().await.unwrap_err();
+    let err =
+        RedisConfig::new("redis://:s3cret@127.0.0.1:1/").timeout(Duration::from_millis(300)).store().await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable { .. }), "{err}");
     assert!(!err.to_string().contains("s3cret"), "{err}");
-    assert!(matches!(config("redis://127.0.0.1/").max_lag(Duration::from_millis(150)).sync(), Err(StoreError::Config(_))));
+    assert!(matches!(
+        config("redis://127.0.0.1/").max_lag(Duration::from_millis(150)).sync(),
+        Err(StoreError::Config(_))
+    ));
 }

@@ -115,7 +115,11 @@ impl RedisServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         self.crash();
-        Err(Unavailable::DidNotStart(format!("no answer on port {} within 10 s (see {})", self.port, self.dir.join("redis.log").display())))
+        Err(Unavailable::DidNotStart(format!(
+            "no answer on port {} within 10 s (see {})",
+            self.port,
+            self.dir.join("redis.log").display()
+        )))
     }
 
     /// Kills it with SIGKILL: a crash, nothing saved on the way out.

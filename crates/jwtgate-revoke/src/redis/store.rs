@@ -4,8 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use jwtgate_verify::Clock;
-use redis::aio::ConnectionManager;
 use redis::Script;
+use redis::aio::ConnectionManager;
 
 use crate::config::Limits;
 use crate::redis::config::{RedisConfig, StoreError};

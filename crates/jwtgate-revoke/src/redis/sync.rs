@@ -302,7 +302,11 @@ async fn watchdog(shared: Arc<Shared>, max_lag: Duration, mut stopped: watch::Re
         if since > lag_ms
             && shared.state.compare_exchange(IN_SYNC, OUT_OF_SYNC, Ordering::AcqRel, Ordering::Acquire).is_ok()
         {
-            let policy = if shared.fail_open { "accepting tokens no rule refuses (fail open)" } else { "refusing tokens with revocation_unavailable" };
+            let policy = if shared.fail_open {
+                "accepting tokens no rule refuses (fail open)"
+            } else {
+                "refusing tokens with revocation_unavailable"
+            };
             tracing::warn!(host = %shared.host, seconds = since / 1000, "revocation list out of sync with its store; {policy}");
             shared.changed.notify_waiters();
         }
@@ -483,7 +487,9 @@ fn apply(shared: &Shared, reply: Value) -> Result<(Option<EntryId>, u64), StoreE
                 shared.list.remove(&rule_id);
                 shared.changes.fetch_add(1, Ordering::Relaxed);
             }
-            None => tracing::warn!(host = %shared.host, entry = %id, "revocation log entry that is not a change; skipped"),
+            None => {
+                tracing::warn!(host = %shared.host, entry = %id, "revocation log entry that is not a change; skipped")
+            }
         }
     }
     flush(&mut batch);
@@ -532,8 +538,13 @@ fn entries(reply: Value) -> Result<Vec<Entry>, StoreError> {
                 return Err(corrupt("log entry"));
             }
             let fields = parts.pop().map(strings).unwrap_or_default();
-            let id = parts.pop().and_then(|v| text(&v)).and_then(|t| EntryId::parse(&t)).ok_or_else(|| corrupt("log entry id"))?;
-            let pairs = fields.chunks_exact(2).filter_map(|kv| Some((kv.first()?.clone(), kv.get(1)?.clone()))).collect();
+            let id = parts
+                .pop()
+                .and_then(|v| text(&v))
+                .and_then(|t| EntryId::parse(&t))
+                .ok_or_else(|| corrupt("log entry id"))?;
+            let pairs =
+                fields.chunks_exact(2).filter_map(|kv| Some((kv.first()?.clone(), kv.get(1)?.clone()))).collect();
             out.push((id, pairs));
         }
     }
@@ -594,7 +605,8 @@ async fn log_info(conn: &mut ConnectionManager, keys: &Keys, host: &str) -> Resu
     for (key, value) in pairs {
         match text(&key).as_deref() {
             Some("last-generated-id") => {
-                info.last_generated = text(&value).and_then(|t| EntryId::parse(&t)).ok_or_else(|| corrupt("last-generated-id"))?;
+                info.last_generated =
+                    text(&value).and_then(|t| EntryId::parse(&t)).ok_or_else(|| corrupt("last-generated-id"))?;
             }
             Some("entries-added") => info.entries_added = integer(&value),
             Some("length") => info.length = integer(&value).unwrap_or_default(),
