@@ -35,7 +35,8 @@ async fn demo_cases_get_their_expected_answers() {
 
     // Every rejection reached the middleware's counters under its code.
     let count = |outcome: &str| demo.outcomes.iter().find(|(o, _)| *o == outcome).map_or(0, |(_, n)| *n);
-    assert_eq!(count("accepted"), 4);
+    assert_eq!(count("accepted"), 5);
+    assert_eq!(count("revoked"), 1);
     assert_eq!(count("key_not_found"), 2);
     assert_eq!(count("key_source_unavailable"), 1);
 
@@ -43,6 +44,24 @@ async fn demo_cases_get_their_expected_answers() {
     demo.issuer.set_down(false);
     let response = http_get(&format!("http://{}/orders", demo.service.addr), &demo.curl_token).await;
     assert_eq!(response, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_demo_revocation_reaches_both_replicas() {
+    let installed = std::process::Command::new("redis-server").arg("--version").output().is_ok();
+    if !installed {
+        assert!(std::env::var_os("JWTGATE_REQUIRE_REDIS").is_none(), "redis-server is required here");
+        eprintln!("skipped: redis-server is not on PATH (apt-get install redis-server)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = tokio::time::timeout(Duration::from_secs(60), xtask::fleet::run_fleet(dir.path()))
+        .await
+        .expect("the fleet demo finishes within 60 s")
+        .unwrap();
+    assert_eq!(fleet.first, [(200, 401), (200, 401)]);
+    assert!(fleet.delays.len() > 1);
+    assert!(fleet.delays.iter().all(|d| *d < Duration::from_secs(5)));
 }
 
 /// One GET with a bearer token over a plain TCP socket (HTTP/1.1), so this

@@ -5,7 +5,8 @@
 //! jwtgate-hyper finds those keys through jwtgate-jwks (discovery, cache,
 //! refetch on unknown `kid` with a cooldown) and answers a scripted set of
 //! requests: valid tokens, expired and misdirected ones, the classic
-//! attacks, a key rotation and an issuer outage. Each case states what it
+//! attacks, a key rotation, a revocation (jwtgate-revoke's in-memory
+//! list) and an issuer outage. Each case states what it
 //! expects; [`Demo::all_as_expected`] is the verdict, and the end-to-end
 //! tests assert exactly that.
 
@@ -18,6 +19,7 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use jwtgate_hyper::{JwtAuthLayer, RegisteredClaims};
 use jwtgate_jwks::JwksConfig;
+use jwtgate_revoke::{RevocationList, Rule};
 use jwtgate_verify::{Algorithm, Verifier};
 use tower::Layer as _;
 
@@ -147,11 +149,15 @@ pub async fn run_cases(dir: &Path, port: u16) -> Result<Demo> {
         .build()
         .map_err(|e| Error::msg(format!("key source: {e}")))?;
     source.fetch_now().await.map_err(|e| Error::msg(format!("first key fetch: {e}")))?;
+    // The service's revocation list: an admin endpoint (here, the script)
+    // holds one handle, the verifier another.
+    let revocations = RevocationList::new();
     let verifier = Verifier::builder()
         .issuer(iss.clone())
         .audience(AUD)
         .algorithms([Algorithm::ES256, Algorithm::EdDSA])
         .rfc9068_access_token()
+        .revocation(revocations.clone())
         .build(source)
         .map_err(|e| Error::msg(format!("verifier: {e}")))?;
     let layer = JwtAuthLayer::new(verifier).realm("orders").require_scopes([SCOPE]);
@@ -256,6 +262,19 @@ pub async fn run_cases(dir: &Path, port: u16) -> Result<Demo> {
     )
     .await?;
 
+    // An incident: one token leaked. Revoked by its jti, it is refused at
+    // once, while the same caller's other tokens still pass.
+    let leaked = token(&keys.ed, &|r| mint::Request {
+        claims: Some(format!(r#"{{"scope":"{SCOPE}","jti":"leaked-7f3a"}}"#)),
+        ..r
+    })?;
+    run("leaked token, before revocation", Some(leaked.clone()), 200, "-").await?;
+    let exp = unix_now().saturating_add(300);
+    revocations
+        .revoke(Rule::jti(iss.clone(), "leaked-7f3a", exp).with_reason("demo: leaked in a log"))
+        .map_err(|e| Error::msg(format!("revoke: {e}")))?;
+    run("leaked token, revoked by jti", Some(leaked), 401, "revoked").await?;
+
     issuer.set_down(true);
     run("issuer down: cached keys still verify", Some(valid_es.clone()), 200, "-").await?;
     tokio::time::sleep(COOLDOWN + Duration::from_millis(100)).await;
@@ -264,6 +283,12 @@ pub async fn run_cases(dir: &Path, port: u16) -> Result<Demo> {
 
     let curl_token = token(&keys.es, &|r| mint::Request { ttl: "1h".into(), ..r })?;
     Ok(Demo { cases, issuer, service, curl_token, outcomes: stats.snapshot() })
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The protected route: it runs only for requests the middleware let through.

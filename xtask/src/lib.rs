@@ -10,6 +10,8 @@ pub mod alg;
 #[cfg(feature = "tasks")]
 pub mod demo;
 #[cfg(feature = "tasks")]
+pub mod fleet;
+#[cfg(feature = "tasks")]
 pub mod issuer;
 pub mod keygen;
 pub mod mint;

@@ -95,6 +95,10 @@ enum Task {
         /// Keep both servers running after the cases, to try by hand
         #[arg(long)]
         keep_running: bool,
+        /// Instead: fleet-wide revocation with two replicas and a local
+        /// redis-server (found on PATH), with the measured delay
+        #[arg(long, conflicts_with_all = ["port", "keep_running"])]
+        fleet: bool,
     },
     /// A local identity provider for development: OIDC discovery and
     /// DIR/jwks.json over plain http on 127.0.0.1, until Ctrl-C. Prints its
@@ -169,7 +173,8 @@ fn main() -> ExitCode {
             let req = mint::Request { key, alg, iss, aud, sub, client_id, ttl, nbf, now, claims, header, typ, kid };
             mint::run(&req).map(|token| println!("{token}"))
         }
-        Task::Demo { port, keep_running } => xtask::demo::run(&root(), port, keep_running),
+        Task::Demo { fleet: true, .. } => xtask::fleet::run(&root()),
+        Task::Demo { port, keep_running, .. } => xtask::demo::run(&root(), port, keep_running),
         Task::Issuer { keys, port, issuer } => xtask::issuer::run(&keys, port, issuer.as_deref()),
         Task::Bench { requests, connections } => bench::run(&root(), requests, connections),
         Task::Fuzz { target, time, no_sanitizer } => {

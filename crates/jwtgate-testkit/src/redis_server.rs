@@ -57,7 +57,7 @@ pub fn for_test(dir: &Path) -> Option<RedisServer> {
 }
 
 impl RedisServer {
-    /// Starts a server keeping its data in `dir`.
+    /// Starts a server keeping its data in `dir` (made if missing).
     ///
     /// # Errors
     ///
@@ -66,6 +66,7 @@ impl RedisServer {
         if Command::new("redis-server").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
             return Err(Unavailable::NotInstalled);
         }
+        std::fs::create_dir_all(dir).map_err(|e| Unavailable::DidNotStart(format!("{}: {e}", dir.display())))?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| Unavailable::DidNotStart(e.to_string()))?
