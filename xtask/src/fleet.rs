@@ -132,7 +132,7 @@ pub async fn run_fleet(dir: &Path) -> Result<Fleet> {
         }
     }
     for replica in &replicas {
-        let status = replica.sync.status();
+        let status = replica.sync.sync_status();
         if status.changes_applied < delays.len() as u64 {
             return Err(Error::msg("a replica applied fewer changes than were written"));
         }

@@ -84,7 +84,7 @@ pub(crate) async fn list(redis: &str, namespace: &str, issuer: Option<&str>, jso
     let store = connect(redis, namespace).await?;
     let mut rules = store.rules().await.map_err(store_failure)?;
     rules.retain(|r| issuer.is_none_or(|iss| r.issuer == iss));
-    rules.sort_by(|a, b| a.id().cmp(&b.id()));
+    rules.sort_by_key(Rule::id);
     if json {
         return Ok(json!({ "count": rules.len(), "rules": rules }).to_string());
     }

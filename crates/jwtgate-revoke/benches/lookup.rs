@@ -4,6 +4,11 @@
 //! next to a whole HS256 verification without revocation and with it (the
 //! cheapest signature check, so the share of revocation shows most).
 //! The target is under 50 ns per lookup at 1,000,000 rules.
+//!
+//! With `redis-server` on `PATH` (started here on 127.0.0.1), two more
+//! rows in the same run: the same check through a `RedisSync` that follows
+//! the store (the fleet setup: one atomic load more), and the session-store
+//! way of checking, one Redis `GET` per request on loopback.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "bench code")]
 
@@ -11,10 +16,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use jwtgate_revoke::{RevocationConfig, Rule};
+use jwtgate_revoke::{RedisConfig, RevocationConfig, Rule};
 use jwtgate_testkit::alg::Alg;
 use jwtgate_testkit::{keygen, mint};
 use jwtgate_verify::{Algorithm, FixedClock, KeySet, Revocation as _, Scratch, Verifier, VerifyingKey};
+use jwtgate_testkit::redis_server::RedisServer;
 
 const NOW: i64 = 1_700_000_000;
 const ISS: &str = "https://auth.example.com";
@@ -86,7 +92,47 @@ fn bench(crit: &mut Criterion) {
         });
         println!("revocation: {rules} rules, {} lookups", list.stats().lookups);
     }
+    fleet(&mut group, &plain, &fresh, dir.path());
     group.finish();
+}
+
+/// The fleet rows, where a `redis-server` can be started.
+fn fleet(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, plain: &Verifier, fresh: &str, dir: &std::path::Path) {
+    let redis = match RedisServer::start(&dir.join("redis")) {
+        Ok(redis) => redis,
+        Err(e) => {
+            println!("fleet rows skipped: {e}");
+            return;
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let config = RedisConfig::new(redis.url()).list_config(RevocationConfig::new().clock(FixedClock(NOW)));
+    let sync = runtime.block_on(async {
+        let store = config.store().await.unwrap();
+        for i in 0..10_000 {
+            store.revoke(Rule::jti(ISS, format!("{i:022}"), NOW + 300)).await.unwrap();
+        }
+        let sync = config.sync().unwrap();
+        assert!(sync.wait_ready(Duration::from_secs(10)).await);
+        sync
+    });
+    assert_eq!(sync.list().len(), 10_000);
+    let mut scratch = Scratch::new();
+    let not_revoked = plain.verify(fresh, &mut scratch).unwrap();
+    group.bench_function(BenchmarkId::new("redis_sync_status/not_revoked", 10_000), |b| {
+        b.iter(|| jwtgate_verify::Revocation::status(&sync, black_box(not_revoked.header()), black_box(not_revoked.claims())));
+    });
+    // The session-store way: ask the store on every request.
+    let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let _: () = redis::cmd("SET").arg(format!("revoked:{REVOKED_JTI}")).arg(1).query(&mut conn).unwrap();
+    group.bench_function("redis_get_per_request", |b| {
+        b.iter(|| {
+            let hit: Option<u8> = redis::cmd("GET").arg(black_box(concat!("revoked:", "fresh-token-jti-000001"))).query(&mut conn).unwrap();
+            hit
+        });
+    });
+    drop(sync);
+    drop(runtime);
 }
 
 criterion_group! {

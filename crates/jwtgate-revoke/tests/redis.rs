@@ -119,7 +119,7 @@ async fn each_rule_kind_reaches_every_replica() {
     assert_eq!(rules.len(), 3, "{rules:?}");
     assert!(rules.iter().any(|r| r.reason.as_deref() == Some("INC-1")));
     for sync in &syncs {
-        assert_eq!(sync.status().state, SyncState::InSync);
+        assert_eq!(sync.sync_status().state, SyncState::InSync);
         assert_eq!(sync.list().len(), 3);
     }
 }
@@ -177,7 +177,7 @@ async fn a_killed_connection_resumes_where_it_was() {
         write_until_done(|| store.revoke(Rule::jti(ISS, jti.clone(), now() + 600))).await;
         assert!(within(SOON, || outcome(&v, &token("x", &jti)) == Err("revoked")).await.is_some(), "round {round}");
     }
-    assert_eq!(sync.status().full_syncs, 1, "resumed from the log, no reload");
+    assert_eq!(sync.sync_status().full_syncs, 1, "resumed from the log, no reload");
     assert_eq!(sync.list().len(), 5);
 }
 
@@ -243,11 +243,11 @@ async fn a_log_trimmed_past_a_replica_is_replaced_by_a_full_load() {
     let _: usize = server.conn().xtrim("{jwtgate:revocation}:log", redis::streams::StreamMaxlen::Equals(1)).unwrap();
     relay.restore();
     let v = replica(&sync);
-    assert!(within(SOON, || sync.list().len() == 501).await.is_some(), "{:?}", sync.status());
+    assert!(within(SOON, || sync.list().len() == 501).await.is_some(), "{:?}", sync.sync_status());
     assert_eq!(outcome(&v, &token("x", "away-0")), Err("revoked"));
     assert_eq!(outcome(&v, &token("x", "kept")), Err("revoked"));
     assert_eq!(outcome(&v, &token("x", "undone")), Ok(()), "the removal is not lost with the log");
-    assert_eq!(sync.status().full_syncs, 2);
+    assert_eq!(sync.sync_status().full_syncs, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,8 +266,8 @@ async fn out_of_sync_fails_closed_and_a_rule_written_meanwhile_is_enforced_after
         assert!(within(SOON, || outcome(v, &bystander) == Err("revocation_unavailable")).await.is_some());
         assert_eq!(outcome(v, &victim), Err("revocation_unavailable"));
         assert!(!sync.is_ready());
-        assert_eq!(sync.status().state, SyncState::OutOfSync);
-        assert!(sync.status().refused_out_of_sync >= 2);
+        assert_eq!(sync.sync_status().state, SyncState::OutOfSync);
+        assert!(sync.sync_status().refused_out_of_sync >= 2);
     }
     relay.restore();
     for (v, sync) in verifiers.iter().zip(&replicas) {
@@ -286,11 +286,11 @@ async fn failing_open_accepts_and_counts_but_still_refuses_what_it_holds() {
     let sync = synced(&config(&relay.url()).fail_open_when_out_of_sync()).await;
     let v = replica(&sync);
     relay.cut();
-    assert!(within(SOON, || sync.status().state == SyncState::OutOfSync).await.is_some());
+    assert!(within(SOON, || sync.sync_status().state == SyncState::OutOfSync).await.is_some());
     assert_eq!(outcome(&v, &token("x", "unknown")), Ok(()));
     assert_eq!(outcome(&v, &token("x", "known")), Err("revoked"));
     assert!(sync.is_ready(), "failing open keeps serving");
-    assert_eq!(sync.status().accepted_out_of_sync, 1);
+    assert_eq!(sync.sync_status().accepted_out_of_sync, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,9 +302,9 @@ async fn a_replica_that_never_synced_fails_closed_even_when_failing_open() {
     let sync = config(&format!("redis://127.0.0.1:{closed}/")).fail_open_when_out_of_sync().sync().unwrap();
     let v = replica(&sync);
     assert!(!sync.wait_ready(Duration::from_millis(700)).await);
-    assert_eq!(sync.status().state, SyncState::NeverSynced);
+    assert_eq!(sync.sync_status().state, SyncState::NeverSynced);
     assert_eq!(outcome(&v, &token("x", "any")), Err("revocation_unavailable"));
-    assert!(sync.status().errors >= 1);
+    assert!(sync.sync_status().errors >= 1);
     // And without a runtime there is no follower at all.
     let outside = std::thread::spawn(move || config("redis://127.0.0.1/").sync().err()).join().unwrap();
     assert!(matches!(outside, Some(StoreError::NoRuntime)));

@@ -45,6 +45,7 @@ impl std::error::Error for Unavailable {}
 ///
 /// When the server is required and missing, or installed but not starting.
 #[must_use]
+#[allow(clippy::panic, reason = "a test helper: a required server that is missing fails the test")]
 pub fn for_test(dir: &Path) -> Option<RedisServer> {
     match RedisServer::start(dir) {
         Ok(server) => Some(server),

@@ -41,7 +41,7 @@ pub enum SyncState {
     OutOfSync,
 }
 
-/// A follower's state and counters ([`RedisSync::status`]).
+/// A follower's state and counters ([`RedisSync::sync_status`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SyncStatus {
@@ -203,7 +203,7 @@ impl RedisSync {
 
     /// The sync state and counters.
     #[must_use]
-    pub fn status(&self) -> SyncStatus {
+    pub fn sync_status(&self) -> SyncStatus {
         let s = &self.shared;
         let state = match s.state.load(Ordering::Acquire) {
             IN_SYNC => SyncState::InSync,
@@ -229,7 +229,7 @@ impl fmt::Debug for RedisSync {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisSync")
             .field("host", &self.shared.host)
-            .field("status", &self.status())
+            .field("status", &self.sync_status())
             .finish_non_exhaustive()
     }
 }
