@@ -144,8 +144,7 @@ pub async fn run_fleet(dir: &Path) -> Result<Fleet> {
 
 async fn status(client: &reqwest::Client, replica: &Replica, token: &str) -> Result<u16> {
     let url = format!("http://{}/orders", replica.server.addr);
-    let response =
-        client.get(url).bearer_auth(token).send().await.map_err(|e| Error::msg(format!("request: {e}")))?;
+    let response = client.get(url).bearer_auth(token).send().await.map_err(|e| Error::msg(format!("request: {e}")))?;
     Ok(response.status().as_u16())
 }
 
@@ -179,7 +178,12 @@ pub fn run(root: &Path) -> Result<()> {
         sorted.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let pick = |q: f64| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "an index into a short list")]
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss,
+                reason = "an index into a short list"
+            )]
             let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
             sorted.get(i).copied().unwrap_or_default()
         };

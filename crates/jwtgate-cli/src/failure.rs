@@ -12,7 +12,9 @@ pub(crate) enum Failure {
     /// served nothing usable: exit 3, the same token may verify later.
     Unavailable(String),
     /// The revocation store could not be reached (`revoke`,
-    /// `revocations`): exit 3, nothing was written.
+    /// `revocations`): exit 3. A write may or may not have landed (an
+    /// answer lost after the store applied it); writes are idempotent, so
+    /// running the command again is safe.
     StoreUnavailable(String),
 }
 

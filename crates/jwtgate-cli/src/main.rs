@@ -86,10 +86,28 @@ struct StoreArgs {
     /// TLS). Better in the environment than on the command line, where
     /// other users of the machine can read a password.
     #[arg(long, value_name = "URL", env = "JWTGATE_REDIS_URL", hide_env_values = true)]
-    redis: String,
+    redis: revoke::Secret,
     /// The key prefix of the rule set; the replicas must use the same.
     #[arg(long, value_name = "NS", default_value = jwtgate_revoke::DEFAULT_NAMESPACE)]
     namespace: String,
+    /// How long after a token's exp its jti rule is kept (seconds); the
+    /// store and the replicas must agree (the store refuses a writer that
+    /// differs, and says its own).
+    #[arg(long, value_name = "SECS", default_value_t = jwtgate_revoke::DEFAULT_LEEWAY.as_secs())]
+    leeway: u64,
+    /// The longest token lifetime (seconds): how long a subject or client
+    /// cut-off is kept. The same agreement as --leeway.
+    #[arg(long, value_name = "SECS", default_value_t = jwtgate_revoke::DEFAULT_MAX_TOKEN_LIFETIME.as_secs())]
+    max_token_lifetime: u64,
+}
+
+impl StoreArgs {
+    fn config(&self) -> jwtgate_revoke::RedisConfig {
+        let list = jwtgate_revoke::RevocationConfig::new()
+            .leeway(std::time::Duration::from_secs(self.leeway))
+            .max_token_lifetime(std::time::Duration::from_secs(self.max_token_lifetime));
+        jwtgate_revoke::RedisConfig::new(self.redis.expose()).namespace(&self.namespace).list_config(list)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -121,10 +139,11 @@ struct RevokeArgs {
     /// Every token whose header names this signing key.
     #[arg(long, value_name = "KID")]
     kid: Option<String>,
-    /// A whole token ('-' reads standard input): revokes its jti until its
-    /// exp. It is parsed, never verified, printed or stored.
-    #[arg(long, value_name = "TOKEN")]
-    token: Option<String>,
+    /// A whole token: revokes its jti until its exp. It is parsed, never
+    /// verified, printed or stored. Give '-' to read it from standard input
+    /// (a token on the command line is visible to other users in `ps`).
+    #[arg(long, value_name = "TOKEN|-")]
+    token: Option<revoke::Secret>,
     /// Why, for people (an incident number): kept with the rule.
     #[arg(long, value_name = "TEXT")]
     reason: Option<String>,
@@ -248,7 +267,7 @@ fn main() -> ExitCode {
         Command::Jwks { source, fetch, json } => (json, runtime.block_on(list_keys(&source, &fetch.options(), json))),
         Command::Revoke(args) => (args.json, runtime.block_on(revoke(args))),
         Command::Revocations { store, issuer, json } => {
-            let listing = runtime.block_on(revoke::list(&store.redis, &store.namespace, issuer.as_deref(), json));
+            let listing = runtime.block_on(revoke::list(store.config(), issuer.as_deref(), json));
             (json, listing.map(|text| print_out(&text)).map(|()| 0))
         }
     };
@@ -340,7 +359,7 @@ async fn revoke(args: RevokeArgs) -> Result<u8, Failure> {
         (_, _, Some(sub), ..) => revoke::What::Subject { sub, before: args.before },
         (_, _, _, Some(client_id), ..) => revoke::What::Client { client_id, before: args.before },
         (_, _, _, _, Some(kid), _) => revoke::What::Key { kid },
-        (_, _, _, _, _, Some(token)) => revoke::What::Token(token_input::read(Some(&token))?),
+        (_, _, _, _, _, Some(token)) => revoke::What::Token(token_input::read(Some(token.expose()))?),
         _ => {
             return Err(Failure::Config(
                 "one of --jti (with --exp), --sub, --client, --kid or --token is required".into(),
@@ -348,8 +367,7 @@ async fn revoke(args: RevokeArgs) -> Result<u8, Failure> {
         }
     };
     let request = revoke::Request {
-        redis: args.store.redis,
-        namespace: args.store.namespace,
+        store: args.store.config(),
         issuer: args.issuer,
         what,
         reason: args.reason,

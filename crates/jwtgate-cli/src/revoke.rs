@@ -2,14 +2,40 @@
 //! revocation store, list the live ones. The store is the one every
 //! replica's `RedisSync` follows (jwtgate-revoke's `redis` feature).
 
+use std::fmt;
+
 use jwtgate_revoke::{RedisConfig, RedisStore, Rule, StoreError, Target, Written};
 use serde_json::json;
 
 use crate::failure::Failure;
 use crate::when;
 
+/// A flag value that must never be printed (the store URL may hold a
+/// password; a token is a credential): `Debug` shows `<redacted>`.
+#[derive(Clone)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// What to revoke, from the flags.
-#[derive(Debug)]
 pub(crate) enum What {
     Jti {
         jti: String,
@@ -31,10 +57,8 @@ pub(crate) enum What {
     Token(String),
 }
 
-#[derive(Debug)]
 pub(crate) struct Request {
-    pub(crate) redis: String,
-    pub(crate) namespace: String,
+    pub(crate) store: RedisConfig,
     pub(crate) issuer: Option<String>,
     pub(crate) what: What,
     pub(crate) reason: Option<String>,
@@ -47,7 +71,7 @@ pub(crate) async fn revoke(request: Request, json: bool) -> Result<String, Failu
     let rule = rule(&request)?;
     // Checked before connecting: bad input writes nothing and needs no store.
     rule.validate().map_err(|e| Failure::config("invalid rule", &e))?;
-    let store = connect(&request.redis, &request.namespace).await?;
+    let store = connect(&request.store).await?;
     let id = rule.id();
     if request.undo {
         let removed = store.remove(&id).await.map_err(store_failure)?;
@@ -80,8 +104,8 @@ pub(crate) async fn revoke(request: Request, json: bool) -> Result<String, Failu
 }
 
 /// Lists the live rules, optionally of one issuer.
-pub(crate) async fn list(redis: &str, namespace: &str, issuer: Option<&str>, json: bool) -> Result<String, Failure> {
-    let store = connect(redis, namespace).await?;
+pub(crate) async fn list(config: RedisConfig, issuer: Option<&str>, json: bool) -> Result<String, Failure> {
+    let store = connect(&config).await?;
     let mut rules = store.rules().await.map_err(store_failure)?;
     rules.retain(|r| issuer.is_none_or(|iss| r.issuer == iss));
     rules.sort_by_key(Rule::id);
@@ -155,8 +179,8 @@ fn from_token(token: &str, issuer: Option<&str>) -> Result<Rule, Failure> {
     Ok(Rule::jti(iss, jti, exp.ceil()))
 }
 
-async fn connect(redis: &str, namespace: &str) -> Result<RedisStore, Failure> {
-    RedisConfig::new(redis).namespace(namespace).store().await.map_err(store_failure)
+async fn connect(config: &RedisConfig) -> Result<RedisStore, Failure> {
+    config.store().await.map_err(store_failure)
 }
 
 fn store_failure(e: StoreError) -> Failure {

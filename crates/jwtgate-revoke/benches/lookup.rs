@@ -18,9 +18,9 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use jwtgate_revoke::{RedisConfig, RevocationConfig, Rule};
 use jwtgate_testkit::alg::Alg;
+use jwtgate_testkit::redis_server::RedisServer;
 use jwtgate_testkit::{keygen, mint};
 use jwtgate_verify::{Algorithm, FixedClock, KeySet, Revocation as _, Scratch, Verifier, VerifyingKey};
-use jwtgate_testkit::redis_server::RedisServer;
 
 const NOW: i64 = 1_700_000_000;
 const ISS: &str = "https://auth.example.com";
@@ -97,7 +97,12 @@ fn bench(crit: &mut Criterion) {
 }
 
 /// The fleet rows, where a `redis-server` can be started.
-fn fleet(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, plain: &Verifier, fresh: &str, dir: &std::path::Path) {
+fn fleet(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    plain: &Verifier,
+    fresh: &str,
+    dir: &std::path::Path,
+) {
     let redis = match RedisServer::start(&dir.join("redis")) {
         Ok(redis) => redis,
         Err(e) => {
@@ -120,14 +125,19 @@ fn fleet(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallT
     let mut scratch = Scratch::new();
     let not_revoked = plain.verify(fresh, &mut scratch).unwrap();
     group.bench_function(BenchmarkId::new("redis_sync_status/not_revoked", 10_000), |b| {
-        b.iter(|| jwtgate_verify::Revocation::status(&sync, black_box(not_revoked.header()), black_box(not_revoked.claims())));
+        b.iter(|| {
+            jwtgate_verify::Revocation::status(&sync, black_box(not_revoked.header()), black_box(not_revoked.claims()))
+        });
     });
     // The session-store way: ask the store on every request.
     let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
     let _: () = redis::cmd("SET").arg(format!("revoked:{REVOKED_JTI}")).arg(1).query(&mut conn).unwrap();
     group.bench_function("redis_get_per_request", |b| {
         b.iter(|| {
-            let hit: Option<u8> = redis::cmd("GET").arg(black_box(concat!("revoked:", "fresh-token-jti-000001"))).query(&mut conn).unwrap();
+            let hit: Option<u8> = redis::cmd("GET")
+                .arg(black_box(concat!("revoked:", "fresh-token-jti-000001")))
+                .query(&mut conn)
+                .unwrap();
             hit
         });
     });

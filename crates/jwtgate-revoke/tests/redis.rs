@@ -363,3 +363,81 @@ async fn a_bad_url_or_setting_is_an_error_that_shows_no_password() {
         Err(StoreError::Config(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_lost_its_data_does_not_make_a_replica_forget() {
+    let Some(mut server) = redis_server() else { return };
+    let cfg = config(&server.url());
+    let store = cfg.store().await.unwrap();
+    let sync = synced(&cfg).await;
+    let v = replica(&sync);
+    for i in 0..20 {
+        store.revoke(Rule::jti(ISS, format!("old-{i}"), now() + 600)).await.unwrap();
+    }
+    assert!(within(SOON, || sync.list().len() == 20).await.is_some());
+    // Restarted without its data (no persistence, or a failover to a
+    // replica that missed the writes), then written to again.
+    server.redis.crash();
+    let _: Vec<()> = std::fs::read_dir(server.dir())
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() { std::fs::remove_dir_all(path).unwrap() } else { std::fs::remove_file(path).unwrap() }
+        })
+        .collect();
+    server.redis.restart().unwrap();
+    write_until_done(|| store.revoke(Rule::jti(ISS, "new-0", now() + 600))).await;
+    store.revoke(Rule::jti(ISS, "new-1", now() + 600)).await.unwrap();
+    let (old, new) = (token("x", "old-7"), token("x", "new-1"));
+    let both = || outcome(&v, &old) == Err("revoked") && outcome(&v, &new) == Err("revoked");
+    assert!(within(SOON, both).await.is_some(), "{sync:?}");
+    assert!(within(SOON, || sync.sync_status().state == SyncState::InSync).await.is_some());
+    assert_eq!(sync.list().len(), 22, "the store's two and the twenty it lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_larger_than_one_read_is_applied_whole() {
+    let Some(server) = redis_server() else { return };
+    let cfg = config(&server.url());
+    let store = cfg.store().await.unwrap();
+    let sync = synced(&cfg).await;
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..800 {
+                    store.revoke(Rule::jti(ISS, format!("burst-{w}-{i}"), now() + 600)).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert!(within(SOON, || sync.list().len() == 3200).await.is_some(), "{sync:?}");
+    assert_eq!(sync.sync_status().full_syncs, 1);
+}
+
+#[test]
+fn a_follower_whose_runtime_is_gone_refuses_even_when_failing_open() {
+    let Some(server) = redis_server() else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sync = runtime.block_on(synced(&config(&server.url()).fail_open_when_out_of_sync()));
+    let v = replica(&sync);
+    assert_eq!(outcome(&v, &token("x", "any")), Ok(()));
+    drop(runtime);
+    assert_eq!(sync.sync_status().state, SyncState::Stopped);
+    assert!(!sync.is_ready());
+    assert_eq!(outcome(&v, &token("x", "any")), Err("revocation_unavailable"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_with_other_rule_lifetimes_is_refused() {
+    let Some(server) = redis_server() else { return };
+    let first = config(&server.url()).store().await.unwrap();
+    first.revoke(Rule::subject(ISS, "alice", now())).await.unwrap();
+    let week = RevocationConfig::new().max_token_lifetime(Duration::from_secs(7 * 86_400));
+    let err = config(&server.url()).list_config(week).store().await.unwrap_err();
+    assert!(matches!(err, StoreError::LimitsMismatch { store_lifetime: 86_400, lifetime: 604_800, .. }), "{err}");
+    assert!(err.to_string().contains("86400"), "{err}");
+}

@@ -28,9 +28,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// that enforce them ([`RedisConfig::sync`]). They must agree on the URL's
 /// database and on the namespace.
 ///
-/// The URL is `redis://[user:password@]host[:port][/db]` (or `rediss://`
-/// for TLS, `redis+unix://` for a socket). It is never printed: `Debug`
-/// and every error show the host at most.
+/// The URL is `redis://[user:password@]host[:port][/db]` (or
+/// `redis+unix:///path` for a socket; `rediss://`, TLS, is not supported
+/// yet). It is never printed: `Debug` and every error show the host at
+/// most.
 #[derive(Clone)]
 #[must_use]
 pub struct RedisConfig {
@@ -163,6 +164,11 @@ impl RedisConfig {
     }
 
     pub(crate) fn client(&self) -> Result<redis::Client, StoreError> {
+        if self.url.starts_with("rediss://") {
+            return Err(StoreError::Config(
+                "rediss:// (TLS) is not supported by this build yet; reach Redis over a private network or a TLS tunnel",
+            ));
+        }
         redis::Client::open(self.url.as_str()).map_err(|_| StoreError::InvalidUrl)
     }
 
@@ -172,11 +178,15 @@ impl RedisConfig {
     }
 }
 
-/// `host[:port]` of a Redis URL, without credentials.
+/// `host[:port]` of a Redis URL, without credentials; `unix socket` for a
+/// socket URL (whose password, if any, is in the query).
 fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    rest.split(['/', '?']).next().unwrap_or_default().to_owned()
+    // The authority ends at the first '/', '?' or '#'; only it may hold
+    // `user:password@`.
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if host.is_empty() { "unix socket".to_owned() } else { host.to_owned() }
 }
 
 impl fmt::Debug for RedisConfig {
@@ -223,6 +233,23 @@ pub enum StoreError {
     /// keys under the namespace, or a newer format).
     #[error("revocation store holds data that is not jwtgate's: {0}")]
     Corrupt(String),
+    /// The store expires rules by other lifetimes than this writer's
+    /// `RevocationConfig` (`leeway`, `max_token_lifetime`): writing would
+    /// expire rules that replicas still enforce, or keep them too briefly.
+    #[error(
+        "the revocation store expires rules with leeway {store_leeway} s and max_token_lifetime \
+         {store_lifetime} s, this writer with {leeway} s and {lifetime} s: use the store's settings"
+    )]
+    LimitsMismatch {
+        /// The store's leeway, seconds.
+        store_leeway: i64,
+        /// The store's longest token lifetime, seconds.
+        store_lifetime: i64,
+        /// This writer's leeway, seconds.
+        leeway: i64,
+        /// This writer's longest token lifetime, seconds.
+        lifetime: i64,
+    },
     /// Another writer kept changing the same rule; nothing was written.
     #[error("the rule kept changing under concurrent writers; try again")]
     Contended,
@@ -240,6 +267,7 @@ mod tests {
         assert_eq!(host_of("redis://user:s3cret@cache.internal:6380/2"), "cache.internal:6380");
         assert_eq!(host_of("redis://127.0.0.1/"), "127.0.0.1");
         assert_eq!(host_of("rediss://:p@h"), "h");
+        assert_eq!(host_of("redis+unix:///run/r.sock?pass=ab@cd"), "unix socket");
         let debug = format!("{:?}", RedisConfig::new("redis://:s3cret@h:1/0"));
         assert!(!debug.contains("s3cret"), "{debug}");
     }

@@ -10,6 +10,10 @@
 //! - `{ns}:log`, a stream: one entry per change (`op` `revoke` with the
 //!   merged `rule`, or `remove` with the `id`), capped in length. What a
 //!   replica follows between full syncs.
+//! - `{ns}:config`, a hash: the rule lifetimes (`leeway`,
+//!   `max_token_lifetime`, seconds) the store expires rules by, set by the
+//!   first writer; a writer with other settings is refused, since it would
+//!   expire rules that replicas still enforce.
 //!
 //! The braces make all three one Redis Cluster hash slot, so the write
 //! script may touch them together.
@@ -24,6 +28,7 @@ pub(crate) struct Keys {
     pub(crate) rules: String,
     pub(crate) expiry: String,
     pub(crate) log: String,
+    pub(crate) config: String,
 }
 
 impl Keys {
@@ -32,6 +37,7 @@ impl Keys {
             rules: format!("{{{namespace}}}:rules"),
             expiry: format!("{{{namespace}}}:expiry"),
             log: format!("{{{namespace}}}:log"),
+            config: format!("{{{namespace}}}:config"),
         }
     }
 }
@@ -117,16 +123,20 @@ impl LogInfo {
         }
     }
 
-    /// Trimming (`MAXLEN`) removes the oldest entries first, and Redis
-    /// does not mark trimmed ids as deleted, so the test is by count: the
-    /// log has dropped `entries_added - length` entries; if that is more
-    /// than the follower had read, some it had not read are gone.
-    pub(crate) fn continuity(&self, at: Position) -> Continuity {
+    /// Whether a follower at `at` that has just read `read` more entries
+    /// (as the same reply) can go on. Trimming (`MAXLEN`) removes the
+    /// oldest entries first, and Redis does not mark trimmed ids as
+    /// deleted, so the test is by count: the log has dropped
+    /// `entries_added - length` entries; if that is more than the follower
+    /// had read before this reply, some it had not read are gone. A log
+    /// that has received fewer entries than the follower has read is not
+    /// the log it was reading.
+    pub(crate) fn continuity(&self, at: Position, read: u64) -> Continuity {
         if self.last_generated < at.id {
             return Continuity::Reset;
         }
         let lost = match self.entries_added {
-            Some(added) if added < at.count => return Continuity::Reset,
+            Some(added) if added < at.count.saturating_add(read) => return Continuity::Reset,
             Some(added) => added.saturating_sub(self.length) > at.count,
             // Without the count (before Redis 7.0): a first entry after
             // the position means some may be gone. That can load the whole
@@ -158,14 +168,20 @@ mod tests {
     fn continuity_is_judged_by_what_was_dropped_after_the_position() {
         // 20 entries ever, 15 held: the first 5 were trimmed.
         let info = LogInfo { last_generated: id("20-0"), entries_added: Some(20), length: 15, first: Some(id("6-0")) };
-        assert_eq!(info.continuity(Position { id: id("10-0"), count: 10 }), Continuity::Intact);
-        assert_eq!(info.continuity(Position { id: id("5-0"), count: 5 }), Continuity::Intact);
-        assert_eq!(info.continuity(Position { id: id("4-0"), count: 4 }), Continuity::Trimmed);
-        assert_eq!(info.continuity(Position { id: id("21-0"), count: 21 }), Continuity::Reset);
-        assert_eq!(info.continuity(Position { id: id("19-0"), count: 25 }), Continuity::Reset);
+        assert_eq!(info.continuity(Position { id: id("10-0"), count: 10 }, 0), Continuity::Intact);
+        assert_eq!(info.continuity(Position { id: id("10-0"), count: 10 }, 10), Continuity::Intact);
+        assert_eq!(info.continuity(Position { id: id("5-0"), count: 5 }, 15), Continuity::Intact);
+        assert_eq!(info.continuity(Position { id: id("4-0"), count: 4 }, 16), Continuity::Trimmed);
+        assert_eq!(info.continuity(Position { id: id("21-0"), count: 21 }, 0), Continuity::Reset);
+        assert_eq!(info.continuity(Position { id: id("19-0"), count: 25 }, 0), Continuity::Reset);
+        // The store restarted empty and took a few writes before the
+        // follower looked: fewer entries than it has read.
+        let restarted =
+            LogInfo { last_generated: id("30-0"), entries_added: Some(3), length: 3, first: Some(id("28-0")) };
+        assert_eq!(restarted.continuity(Position { id: id("20-0"), count: 20 }, 3), Continuity::Reset);
         let old = LogInfo { entries_added: None, ..info };
-        assert_eq!(old.continuity(Position { id: id("10-0"), count: 0 }), Continuity::Intact);
-        assert_eq!(old.continuity(Position { id: id("4-0"), count: 0 }), Continuity::Trimmed);
+        assert_eq!(old.continuity(Position { id: id("10-0"), count: 0 }, 0), Continuity::Intact);
+        assert_eq!(old.continuity(Position { id: id("4-0"), count: 0 }, 0), Continuity::Trimmed);
         assert_eq!(info.tip(), Position { id: id("20-0"), count: 20 });
     }
 

@@ -109,10 +109,20 @@ impl RedisStore {
         let limits = config.list.limits()?;
         let client = config.client()?;
         let host = config.host();
-        let conn = connection(client, config.timeout, config.timeout, &host).await?;
+        let mut conn = connection(client, config.timeout, config.timeout, &host).await?;
+        let keys = Keys::new(&config.namespace);
+        let (store_leeway, store_lifetime) = agree_on_limits(&mut conn, &keys, limits, &host).await?;
+        if (store_leeway, store_lifetime) != (limits.leeway, limits.lifetime) {
+            return Err(StoreError::LimitsMismatch {
+                store_leeway,
+                store_lifetime,
+                leeway: limits.leeway,
+                lifetime: limits.lifetime,
+            });
+        }
         Ok(Self {
             conn,
-            keys: Keys::new(&config.namespace),
+            keys,
             log_max_len: config.log_max_len,
             limits,
             clock: config.list.clock_handle(),
@@ -224,6 +234,41 @@ impl RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(|e| unavailable(&self.host, e))
+    }
+}
+
+/// The lifetimes the store expires rules by: set to `limits` by the first
+/// writer (atomically, `HSETNX`), read by every later one and by
+/// followers.
+pub(crate) async fn agree_on_limits(
+    conn: &mut ConnectionManager,
+    keys: &Keys,
+    limits: Limits,
+    host: &str,
+) -> Result<(i64, i64), StoreError> {
+    let (leeway, lifetime): (Option<i64>, Option<i64>) = redis::pipe()
+        .cmd("HSETNX")
+        .arg(&keys.config)
+        .arg("leeway")
+        .arg(limits.leeway)
+        .ignore()
+        .cmd("HSETNX")
+        .arg(&keys.config)
+        .arg("max_token_lifetime")
+        .arg(limits.lifetime)
+        .ignore()
+        .cmd("HGET")
+        .arg(&keys.config)
+        .arg("leeway")
+        .cmd("HGET")
+        .arg(&keys.config)
+        .arg("max_token_lifetime")
+        .query_async(conn)
+        .await
+        .map_err(|e| unavailable(host, e))?;
+    match (leeway, lifetime) {
+        (Some(leeway), Some(lifetime)) => Ok((leeway, lifetime)),
+        _ => Err(StoreError::Corrupt("the store's rule lifetimes are unreadable".into())),
     }
 }
 

@@ -12,6 +12,7 @@ use redis::Value;
 use redis::aio::ConnectionManager;
 use tokio::sync::{Notify, watch};
 
+use crate::config::Limits;
 use crate::list::RevocationList;
 use crate::redis::config::{RedisConfig, StoreError};
 use crate::redis::layout::{Continuity, EntryId, Keys, LogInfo, Position};
@@ -21,6 +22,9 @@ use crate::rule::{Rule, RuleId};
 const NEVER_SYNCED: u8 = 0;
 const IN_SYNC: u8 = 1;
 const OUT_OF_SYNC: u8 = 2;
+/// The follower's task has ended (its runtime shut down under it):
+/// nothing will ever vouch for the rules again, fail open or not.
+const STOPPED: u8 = 3;
 
 /// Log entries read per round trip.
 const READ_BATCH: usize = 1000;
@@ -39,6 +43,10 @@ pub enum SyncState {
     /// No confirmation for longer than `max_lag`: tokens are
     /// `revocation_unavailable`, or accepted and counted when failing open.
     OutOfSync,
+    /// The follower's task has ended (the tokio runtime it ran on shut
+    /// down): every token no rule refuses is `revocation_unavailable`,
+    /// failing open or not, and the follower is not ready.
+    Stopped,
 }
 
 /// A follower's state and counters ([`RedisSync::sync_status`]).
@@ -57,6 +65,9 @@ pub struct SyncStatus {
     pub changes_applied: u64,
     /// Failed round trips to the store.
     pub errors: u64,
+    /// Log entries and stored rules that could not be read (written by a
+    /// newer version, or not by jwtgate) and so are not enforced here.
+    pub unreadable: u64,
     /// Tokens refused with `revocation_unavailable`.
     pub refused_out_of_sync: u64,
     /// Tokens accepted while out of sync (failing open only).
@@ -97,6 +108,7 @@ struct Shared {
     full_syncs: AtomicU64,
     changes: AtomicU64,
     errors: AtomicU64,
+    unreadable: AtomicU64,
     refused: AtomicU64,
     accepted: AtomicU64,
     changed: Notify,
@@ -112,14 +124,17 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Marks the follower out of sync if its task ends for any reason (a
-/// runtime shut down under it included): nothing vouches for the rules
-/// any more.
+/// Marks the follower stopped if its task ends for any reason (a runtime
+/// shut down under it included): nothing vouches for the rules any more,
+/// and failing open must not outlive the task that would have noticed
+/// the store coming back.
 struct FailClosedOnExit(Arc<Shared>);
 
 impl Drop for FailClosedOnExit {
     fn drop(&mut self) {
-        self.0.state.store(OUT_OF_SYNC, Ordering::Release);
+        if self.0.state.swap(STOPPED, Ordering::AcqRel) != STOPPED {
+            tracing::error!(host = %self.0.host, "revocation sync stopped; refusing tokens with revocation_unavailable");
+        }
         self.0.changed.notify_waiters();
     }
 }
@@ -127,6 +142,7 @@ impl Drop for FailClosedOnExit {
 /// The task's settings.
 struct Settings {
     keys: Keys,
+    limits: Limits,
     heartbeat: Duration,
     max_lag: Duration,
     timeout: Duration,
@@ -148,6 +164,7 @@ impl RedisSync {
             full_syncs: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            unreadable: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             accepted: AtomicU64::new(0),
             changed: Notify::new(),
@@ -155,6 +172,7 @@ impl RedisSync {
         });
         let settings = Settings {
             keys: Keys::new(&config.namespace),
+            limits: config.list.limits()?,
             heartbeat: config.heartbeat,
             max_lag: config.max_lag,
             timeout: config.timeout,
@@ -208,6 +226,7 @@ impl RedisSync {
         let state = match s.state.load(Ordering::Acquire) {
             IN_SYNC => SyncState::InSync,
             OUT_OF_SYNC => SyncState::OutOfSync,
+            STOPPED => SyncState::Stopped,
             _ => SyncState::NeverSynced,
         };
         let unix_ms = s.confirmed_unix_ms.load(Ordering::Acquire);
@@ -218,6 +237,7 @@ impl RedisSync {
             full_syncs: s.full_syncs.load(Ordering::Relaxed),
             changes_applied: s.changes.load(Ordering::Relaxed),
             errors: s.errors.load(Ordering::Relaxed),
+            unreadable: s.unreadable.load(Ordering::Relaxed),
             refused_out_of_sync: s.refused.load(Ordering::Relaxed),
             accepted_out_of_sync: s.accepted.load(Ordering::Relaxed),
             rules: s.list.len(),
@@ -267,7 +287,7 @@ impl Shared {
     }
 
     /// The follower held every rule the store had at `at`.
-    fn confirm(&self, at: Instant) {
+    fn confirm(&self, at: Instant, max_lag: Duration) {
         let ms = u64::try_from(at.saturating_duration_since(self.base).as_millis()).unwrap_or(u64::MAX);
         self.confirmed_at.fetch_max(ms, Ordering::AcqRel);
         let unix_ms = SystemTime::now()
@@ -275,7 +295,19 @@ impl Shared {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         self.confirmed_unix_ms.fetch_max(unix_ms, Ordering::AcqRel);
-        match self.state.swap(IN_SYNC, Ordering::AcqRel) {
+        // A confirmation already older than the limit (a slow full load)
+        // does not make the follower in sync.
+        if at.elapsed() > max_lag {
+            return;
+        }
+        let previous = self.state.load(Ordering::Acquire);
+        if previous == IN_SYNC
+            || previous == STOPPED
+            || self.state.compare_exchange(previous, IN_SYNC, Ordering::AcqRel, Ordering::Acquire).is_err()
+        {
+            return;
+        }
+        match previous {
             NEVER_SYNCED => {
                 tracing::info!(host = %self.host, rules = self.list.len(), "revocation list in sync with its store");
             }
@@ -298,10 +330,17 @@ async fn watchdog(shared: Arc<Shared>, max_lag: Duration, mut stopped: watch::Re
             _ = stopped.changed() => return,
             _ = tick.tick() => {}
         }
-        let since = shared.elapsed_ms().saturating_sub(shared.confirmed_at.load(Ordering::Acquire));
-        if since > lag_ms
+        let since = || shared.elapsed_ms().saturating_sub(shared.confirmed_at.load(Ordering::Acquire));
+        if since() > lag_ms
             && shared.state.compare_exchange(IN_SYNC, OUT_OF_SYNC, Ordering::AcqRel, Ordering::Acquire).is_ok()
         {
+            // A confirmation may have landed between the check and the
+            // swap: then the follower is in sync after all.
+            if since() <= lag_ms {
+                let _ = shared.state.compare_exchange(OUT_OF_SYNC, IN_SYNC, Ordering::AcqRel, Ordering::Acquire);
+                continue;
+            }
+            let since = since();
             let policy = if shared.fail_open {
                 "accepting tokens no rule refuses (fail open)"
             } else {
@@ -317,7 +356,8 @@ async fn watchdog(shared: Arc<Shared>, max_lag: Duration, mut stopped: watch::Re
 /// wait (doubling, up to [`MAX_BACKOFF`]) and go on from where it was.
 async fn follow(shared: Arc<Shared>, client: redis::Client, settings: Settings, mut stopped: watch::Receiver<bool>) {
     let _exit = FailClosedOnExit(Arc::clone(&shared));
-    let mut follower = Follower { shared: &shared, settings: &settings, conn: None, seen: None, failing: false };
+    let mut follower =
+        Follower { shared: &shared, settings: &settings, conn: None, seen: None, failing: false, merge_only: false };
     let mut backoff = Duration::from_millis(50);
     loop {
         let step = tokio::select! {
@@ -370,6 +410,10 @@ struct Follower<'a> {
     /// whole rule set.
     seen: Option<Position>,
     failing: bool,
+    /// Set once the store was seen to lose data: from then on, full loads
+    /// add to the list instead of replacing it, so a rule the store lost is
+    /// still enforced here.
+    merge_only: bool,
 }
 
 impl Follower<'_> {
@@ -384,10 +428,12 @@ impl Follower<'_> {
                 self.conn.insert(conn)
             }
         };
+        let max_lag = self.settings.max_lag;
         let Some(seen) = self.seen else {
-            let (tip, started) = full_sync(self.shared, conn, &self.settings.keys, Continuity::Trimmed).await?;
+            check_limits(self.shared, conn, self.settings).await?;
+            let (tip, started) = full_sync(self.shared, conn, &self.settings.keys, self.merge_only).await?;
             self.seen = Some(tip);
-            self.shared.confirm(started);
+            self.shared.confirm(started, max_lag);
             return Ok(());
         };
         let started = Instant::now();
@@ -407,10 +453,14 @@ impl Follower<'_> {
         // if entries after `seen` were trimmed before they were read, the
         // log cannot fill the gap and the whole set is loaded again.
         let info = log_info(conn, &self.settings.keys, host).await?;
-        match info.continuity(seen) {
+        match info.continuity(seen, read) {
             Continuity::Intact => {
                 self.seen = Some(Position { id: last.unwrap_or(seen.id), count: seen.count + read });
-                self.shared.confirm(started);
+                // A full batch may have more behind it: only a read that
+                // reached the end of the log vouches for the state.
+                if read < READ_BATCH as u64 {
+                    self.shared.confirm(started, max_lag);
+                }
             }
             Continuity::Trimmed => {
                 tracing::info!(host = %host, "revocation log trimmed past this replica's position; loading every rule");
@@ -419,12 +469,14 @@ impl Follower<'_> {
             Continuity::Reset => {
                 tracing::warn!(
                     host = %host,
-                    "revocation store lost its log (restarted without persistence, or flushed); \
-                     loading what it holds and keeping the rules held here"
+                    "revocation store lost its log (restarted without persistence, flushed, or failed over \
+                     to a replica that missed writes); loading what it holds and keeping every rule held \
+                     here until this process restarts"
                 );
-                let (tip, started) = full_sync(self.shared, conn, &self.settings.keys, Continuity::Reset).await?;
+                self.merge_only = true;
+                let (tip, started) = full_sync(self.shared, conn, &self.settings.keys, true).await?;
                 self.seen = Some(tip);
-                self.shared.confirm(started);
+                self.shared.confirm(started, max_lag);
             }
         }
         Ok(())
@@ -436,14 +488,15 @@ impl Follower<'_> {
 /// the set is read are read again from the log, and applying a change
 /// twice is applying it once.
 ///
-/// After a gap (`Trimmed`) the store's set replaces the list's; after a
-/// `Reset` (the store lost its data) it is added to it, so that rules
-/// the store lost keep being enforced here until this process restarts.
+/// Normally the store's set replaces the list's (removals included);
+/// with `merge_only` (the store lost data once) it is added to it, so that
+/// rules the store lost keep being enforced here until this process
+/// restarts.
 async fn full_sync(
     shared: &Shared,
     conn: &mut ConnectionManager,
     keys: &Keys,
-    why: Continuity,
+    merge_only: bool,
 ) -> Result<(Position, Instant), StoreError> {
     let started = Instant::now();
     let tip = log_info(conn, keys, &shared.host).await?.tip();
@@ -456,13 +509,45 @@ async fn full_sync(
         }
     }
     if unreadable > 0 {
-        tracing::warn!(host = %shared.host, unreadable, "revocation store holds entries that are not rules; skipped");
+        shared.unreadable.fetch_add(unreadable as u64, Ordering::Relaxed);
+        tracing::error!(
+            host = %shared.host,
+            unreadable,
+            "revocation store holds entries this version cannot read (a newer writer?); they are not enforced here"
+        );
     }
     // Every rule was validated by `load_all`, so neither write can fail.
-    let written = if why == Continuity::Reset { shared.list.revoke_all(rules) } else { shared.list.replace_all(rules) };
+    let written = if merge_only { shared.list.revoke_all(rules) } else { shared.list.replace_all(rules) };
     written.map_err(StoreError::Rule)?;
     shared.full_syncs.fetch_add(1, Ordering::Relaxed);
     Ok((tip, started))
+}
+
+/// Says so, at ERROR, when the store expires rules by other lifetimes than
+/// this follower's list: a shorter list lifetime drops rules here that the
+/// store still holds (they come back at the next full load), a longer one
+/// keeps rules here that new replicas will not load.
+async fn check_limits(shared: &Shared, conn: &mut ConnectionManager, settings: &Settings) -> Result<(), StoreError> {
+    let (leeway, lifetime): (Option<i64>, Option<i64>) = redis::cmd("HMGET")
+        .arg(&settings.keys.config)
+        .arg("leeway")
+        .arg("max_token_lifetime")
+        .query_async(conn)
+        .await
+        .map_err(|e| unavailable(&shared.host, e))?;
+    if let (Some(leeway), Some(lifetime)) = (leeway, lifetime)
+        && (leeway, lifetime) != (settings.limits.leeway, settings.limits.lifetime)
+    {
+        tracing::error!(
+            host = %shared.host,
+            store_leeway = leeway,
+            store_max_token_lifetime = lifetime,
+            leeway = settings.limits.leeway,
+            max_token_lifetime = settings.limits.lifetime,
+            "revocation store expires rules by other lifetimes than this replica's list; use the same settings"
+        );
+    }
+    Ok(())
 }
 
 /// Applies a reply of `XREAD` in log order; the id of its last entry and
@@ -488,7 +573,12 @@ fn apply(shared: &Shared, reply: Value) -> Result<(Option<EntryId>, u64), StoreE
                 shared.changes.fetch_add(1, Ordering::Relaxed);
             }
             None => {
-                tracing::warn!(host = %shared.host, entry = %id, "revocation log entry that is not a change; skipped")
+                shared.unreadable.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    host = %shared.host,
+                    entry = %id,
+                    "revocation log entry this version cannot read (a newer writer?); not enforced here"
+                );
             }
         }
     }

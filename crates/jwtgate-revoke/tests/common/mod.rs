@@ -19,10 +19,15 @@ use tokio::task::JoinHandle;
 /// A server with its temporary directory (dropped after the server).
 pub(crate) struct Server {
     pub(crate) redis: RedisServer,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Server {
+    /// The server's data directory.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     pub(crate) fn url(&self) -> String {
         self.redis.url()
     }
@@ -42,7 +47,7 @@ impl Server {
 pub(crate) fn redis_server() -> Option<Server> {
     let dir = tempfile::tempdir().expect("temporary directory");
     let redis = jwtgate_testkit::redis_server::for_test(dir.path())?;
-    Some(Server { redis, _dir: dir })
+    Some(Server { redis, dir })
 }
 
 /// A TCP relay on 127.0.0.1 to `target`. `cut` closes every relayed
