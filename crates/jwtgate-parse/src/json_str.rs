@@ -89,15 +89,25 @@ impl<'a> JsonStr<'a> {
     /// (the common case, no copy), otherwise unescaped into the front of
     /// `buf` as [`JsonStr::unescape_into`] does.
     ///
+    /// `buf`'s length bounds the value either way, so the outcome never
+    /// depends on how the token spelled it (`"kid"` and `"k\u0069d"` are
+    /// the same value and get the same answer).
+    ///
     /// # Errors
     ///
-    /// [`Error::UnescapeBufferTooSmall`] if the value has escapes and `buf`
-    /// is shorter than [`JsonStr::unescaped_len`].
+    /// [`Error::UnescapeBufferTooSmall`] if `buf` is shorter than
+    /// [`JsonStr::unescaped_len`], escapes or not.
     pub fn unescaped<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error>
     where
         'a: 'b,
     {
-        if self.escaped { self.unescape_into(buf) } else { Ok(self.raw) }
+        if self.escaped {
+            self.unescape_into(buf)
+        } else if self.raw.len() > buf.len() {
+            Err(Error::UnescapeBufferTooSmall)
+        } else {
+            Ok(self.raw)
+        }
     }
 
     /// Copies the unescaped value into the front of `buf` and returns it.

@@ -86,12 +86,17 @@ fn escaped_values_compare_unescaped() {
     assert_eq!(iss.unescape_into(&mut small).unwrap_err(), Error::UnescapeBufferTooSmall);
     assert_eq!(iss.unescaped(&mut out).unwrap(), "https://issuer.example/");
     assert_eq!(iss.unescaped(&mut small).unwrap_err(), Error::UnescapeBufferTooSmall);
-    // Without escapes nothing is copied: the token's own bytes come back,
-    // so even an empty buffer is enough.
+    // Without escapes nothing is copied: the token's own bytes come back.
     let alg = t.header().alg();
-    let borrowed = alg.unescaped(&mut []).unwrap();
+    let borrowed = alg.unescaped(&mut out).unwrap();
     assert_eq!(borrowed, "HS256");
     assert!(core::ptr::eq(borrowed, alg.raw()));
+    // The buffer bounds the value whether or not it had escapes, so the
+    // answer never depends on the spelling.
+    assert_eq!(alg.unescaped(&mut [0u8; 4]).unwrap_err(), Error::UnescapeBufferTooSmall);
+    assert_eq!(alg.unescaped(&mut [0u8; 5]).unwrap(), "HS256");
+    assert_eq!(iss.unescaped(&mut [0u8; 22]).unwrap_err(), Error::UnescapeBufferTooSmall);
+    assert_eq!(iss.unescaped(&mut [0u8; 23]).unwrap(), "https://issuer.example/");
     assert_eq!(c.sub().unwrap().to_string(), "été");
     assert_ne!(c.sub().unwrap(), "ete");
 }

@@ -163,6 +163,14 @@ pub enum KeyError {
     /// A symmetric (`oct`) key in a key set from a remote source.
     #[error("symmetric keys are never accepted from a remote key set")]
     SymmetricFromRemote,
+    /// The key ID is longer than [`MAX_KID_BYTES`](crate::MAX_KID_BYTES):
+    /// no token could name it (tokens with a longer `kid` are refused
+    /// before lookup).
+    #[error("kid longer than {max} bytes: no token could name it")]
+    KidTooLong {
+        /// [`MAX_KID_BYTES`](crate::MAX_KID_BYTES).
+        max: usize,
+    },
     /// PEM or DER that is not a supported public key.
     #[error("invalid PEM/SPKI: {0}")]
     InvalidPem(String),

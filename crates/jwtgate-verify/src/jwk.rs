@@ -75,13 +75,7 @@ impl VerifyingKey {
             _ => return Err(KeyError::UnsupportedKeyType),
         };
         let key = match &jwk.prm.kid {
-            Some(kid) if kid.len() > crate::key_set::MAX_KID_BYTES => {
-                return Err(KeyError::InvalidJwk(format!(
-                    "kid longer than {} bytes: no token could name it",
-                    crate::key_set::MAX_KID_BYTES
-                )));
-            }
-            Some(kid) => key.with_kid(kid.clone()),
+            Some(kid) => key.with_kid(kid.clone())?,
             None => key,
         };
         match alg {

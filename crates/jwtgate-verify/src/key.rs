@@ -137,13 +137,20 @@ impl VerifyingKey {
         self.id
     }
 
-    /// Sets the key ID that tokens name in their `kid` header. A kid
-    /// longer than [`MAX_KID_BYTES`](crate::MAX_KID_BYTES) is kept but can
-    /// never be selected: tokens naming one are refused before lookup.
-    #[must_use]
-    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
-        self.kid = Some(kid.into().into_boxed_str());
-        self
+    /// Sets the key ID that tokens name in their `kid` header.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::KidTooLong`] for a kid longer than
+    /// [`MAX_KID_BYTES`](crate::MAX_KID_BYTES), which no token could name
+    /// (tokens with a longer `kid` are refused before lookup).
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Result<Self, KeyError> {
+        let kid = kid.into();
+        if kid.len() > crate::key_set::MAX_KID_BYTES {
+            return Err(KeyError::KidTooLong { max: crate::key_set::MAX_KID_BYTES });
+        }
+        self.kid = Some(kid.into_boxed_str());
+        Ok(self)
     }
 
     /// Restricts the key to one algorithm.

@@ -392,15 +392,13 @@ impl<R: KeyResolver> Verifier<R> {
 }
 
 /// A header value unescaped, if it fits `buf`, whether or not the token
-/// spelled it with escapes: [`JsonStr::unescaped`] bounds only escaped
-/// values by the buffer, and an outcome that depended on the spelling
-/// would let two encodings of one header be judged differently. The `kid`
+/// spelled it with escapes ([`JsonStr::unescaped`] bounds both spellings by
+/// the buffer, so two encodings of one header are judged alike). The `kid`
 /// buffer is [`MAX_KID_BYTES`] (a longer kid names no key, refused before
 /// any lookup or refresh), `typ`'s 128 bytes (a media type name is at most
 /// 127, RFC 6838 4.2), `alg`'s 8.
 fn unescaped_within<'b>(value: JsonStr<'b>, buf: &'b mut [u8]) -> Option<&'b str> {
-    let max = buf.len();
-    value.unescaped(buf).ok().filter(|text| text.len() <= max)
+    value.unescaped(buf).ok()
 }
 
 /// The header `alg` as an [`Algorithm`], comparing the unescaped value.

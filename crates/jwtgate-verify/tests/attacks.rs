@@ -276,7 +276,7 @@ fn ecdsa_keys_are_uncompressed_points_on_their_curve() {
         assert_eq!(ec_spki(curve, &point), der, "{alg}");
         let key = VerifyingKey::from_spki_der(&der).unwrap();
         assert!(key.fits(issuer.algorithm()), "{alg}");
-        let v = builder(issuer.algorithm()).build(KeySet::new([key.with_kid(issuer.kid())])).unwrap();
+        let v = builder(issuer.algorithm()).build(KeySet::new([key.with_kid(issuer.kid()).unwrap()])).unwrap();
         assert_eq!(outcome(&v, &issuer.token()), Ok(()), "{alg}");
 
         let half = (width - 1) / 2;

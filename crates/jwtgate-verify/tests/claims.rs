@@ -321,7 +321,7 @@ fn a_revocation_source_that_cannot_vouch_for_its_rules_is_revocation_unavailable
     }
     let issuer = hs();
     let v = builder(Algorithm::HS256).revocation(OutOfSync).build(issuer.keys()).unwrap();
-    let mut scratch = jwtgate_verify::Scratch::new();
+    let mut scratch = Scratch::new();
     let err = v.verify(&issuer.token(), &mut scratch).unwrap_err();
     assert_eq!(err.code(), "revocation_unavailable");
     assert!(err.is_retryable());

@@ -20,7 +20,7 @@ fn every_algorithm_loads_from_jwk_and_pem_and_verifies() {
         let algorithm = issuer.algorithm();
         let mut sources = vec![("jwk", VerifyingKey::from_jwk_str(&issuer.jwk_public()).unwrap())];
         if let Some(pem) = issuer.public_pem() {
-            let key = VerifyingKey::from_pem(&pem).unwrap().with_kid(issuer.kid());
+            let key = VerifyingKey::from_pem(&pem).unwrap().with_kid(issuer.kid()).unwrap();
             sources.push(("pem", key));
         }
         for (source, key) in sources {
@@ -225,7 +225,7 @@ fn not_a_jwks_is_an_error() {
 #[test]
 fn debug_output_never_shows_key_material() {
     let secret = [0xABu8; 32];
-    let key = VerifyingKey::hmac(&secret, Algorithm::HS256).unwrap().with_kid("k");
+    let key = VerifyingKey::hmac(&secret, Algorithm::HS256).unwrap().with_kid("k").unwrap();
     let text = format!("{key:?}");
     assert_eq!(text, "VerifyingKey(HMAC secret of 32 bytes kid=\"k\" alg=HS256)");
 }
@@ -309,8 +309,15 @@ fn a_kid_longer_than_any_key_can_have_is_refused_however_spelled() {
     let max = jwtgate_verify::MAX_KID_BYTES;
     for (len, want) in [(max, Ok(())), (max + 1, Err("key_not_found"))] {
         let kid = "k".repeat(len);
-        // `with_kid` takes any length, so a key with the long kid exists.
-        let key = || VerifyingKey::from_jwk_str(&issuer.jwk_public()).unwrap().with_kid(kid.clone());
+        // No key can carry a kid longer than the limit: `with_kid` refuses
+        // it, and the set then holds the same key without a kid.
+        let bare = || VerifyingKey::from_jwk_str(&issuer.jwk_public()).unwrap();
+        let named = bare().with_kid(kid.clone());
+        assert_eq!(named.is_err(), len > max);
+        if let Err(e) = &named {
+            assert_eq!(*e, KeyError::KidTooLong { max });
+        }
+        let key = || bare().with_kid(kid.clone()).unwrap_or_else(|_| bare());
         let v = builder(Algorithm::ES256).build(KeySet::new([key()])).unwrap();
         // The same key behind a source that refreshes, and a source that
         // has no key for the kid: verify_async must not ask either to
