@@ -9,7 +9,7 @@ use xtask::error::{Error, Result};
 /// The cargo-deny release .ci/run installs; bump deliberately.
 const CARGO_DENY_VERSION: &str = "0.20.2";
 
-fn cargo(root: &Path, args: &[&str]) -> Command {
+pub(crate) fn cargo(root: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(root).args(args);
     cmd
@@ -49,13 +49,14 @@ pub(crate) fn test(root: &Path) -> Result<()> {
 ///
 /// If any step fails.
 pub(crate) fn ci(root: &Path) -> Result<()> {
-    let steps: [(&str, &dyn Fn() -> Result<()>); 7] = [
+    let steps: [(&str, &dyn Fn() -> Result<()>); 8] = [
         ("fmt", &|| run(cargo(root, &["fmt", "--all", "--check"]), "cargo fmt --check")),
         ("clippy", &|| clippy(root)),
         ("no_std", &|| no_std_check(root)),
         ("deny", &|| deny(root)),
         ("test", &|| test(root)),
         ("demo", &|| xtask::demo::run(root, 0, false)),
+        ("package", &|| crate::package::run(root)),
         ("fuzz", &|| crate::fuzz::run(root, None, fuzz_seconds(), crate::fuzz::Sanitizer::Default)),
     ];
     let started = Instant::now();

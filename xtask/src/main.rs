@@ -4,6 +4,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod package;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -147,7 +148,10 @@ enum Task {
     },
     /// Run every test: `cargo test --workspace --all-targets`, then the doc tests.
     Test,
-    /// What .ci/run does: fmt, clippy, no_std check, cargo-deny, tests, demo, fuzz (timed).
+    /// Release readiness, no upload: every published crate packages and
+    /// builds from its package, with README and licenses, nothing dev-only.
+    Package,
+    /// What .ci/run does: fmt, clippy, no_std check, cargo-deny, tests, demo, package, fuzz (timed).
     Ci,
 }
 
@@ -182,6 +186,7 @@ fn main() -> ExitCode {
             fuzz::run(&root(), target.as_deref(), time.unwrap_or_else(ci::fuzz_seconds), sanitizer)
         }
         Task::Test => ci::test(&root()),
+        Task::Package => package::run(&root()),
         Task::Ci => ci::ci(&root()),
     };
     match outcome {
