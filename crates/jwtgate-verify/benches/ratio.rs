@@ -43,7 +43,7 @@ fn main() {
     let measure = std::env::args().any(|a| a == "--bench");
     install_jsonwebtoken_provider();
     let dir = tempfile::tempdir().unwrap();
-    for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA] {
+    for alg in [Alg::HS256, Alg::RS256, Alg::ES256, Alg::ES384, Alg::ES512, Alg::EdDSA] {
         let c = case(alg, dir.path());
         let verifier = jwtgate(&c);
         let mut scratch = Scratch::new();

@@ -99,6 +99,11 @@ pub(crate) fn install_jsonwebtoken_provider() {
 /// jsonwebtoken on the matching provider, and with rustcrypto also
 /// jwt-simple `pure-rust` (it has no aws-lc backend).
 pub(crate) fn peers(c: &Case) -> Vec<(&'static str, Check<'_>)> {
+    // Neither peer verifies ES512 (jsonwebtoken has no ES512; jwt-simple
+    // none either): its row is jwtgate and the bare primitive only.
+    if c.alg == Alg::ES512 {
+        return Vec::new();
+    }
     #[cfg(not(feature = "aws-lc-rs"))]
     let jsonwebtoken_name = "jsonwebtoken_rust_crypto";
     #[cfg(feature = "aws-lc-rs")]
@@ -120,7 +125,9 @@ fn jsonwebtoken_setup(c: &Case) -> (jsonwebtoken::DecodingKey, jsonwebtoken::Val
             &URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap(),
         ),
         Alg::RS256 => jsonwebtoken::DecodingKey::from_rsa_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
-        Alg::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
+        Alg::ES256 | Alg::ES384 => {
+            jsonwebtoken::DecodingKey::from_ec_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap()
+        }
         _ => jsonwebtoken::DecodingKey::from_ed_pem(c.public_pem.as_ref().unwrap().as_bytes()).unwrap(),
     };
     let mut validation = jsonwebtoken::Validation::new(c.alg.name().parse().unwrap());
@@ -135,8 +142,9 @@ fn jwt_simple(c: &Case) -> Check<'_> {
     use std::collections::HashSet;
 
     use jwt_simple::prelude::{
-        ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _, HS256Key, MACLike as _,
-        NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _, VerificationOptions,
+        ECDSAP256PublicKeyLike as _, ECDSAP384PublicKeyLike as _, ES256PublicKey, ES384PublicKey, Ed25519PublicKey,
+        EdDSAPublicKeyLike as _, HS256Key, MACLike as _, NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _,
+        VerificationOptions,
     };
 
     let options = VerificationOptions {
@@ -160,6 +168,7 @@ fn jwt_simple(c: &Case) -> Check<'_> {
         }
         Alg::RS256 => verify_with!(RS256PublicKey::from_pem(pem()).unwrap()),
         Alg::ES256 => verify_with!(ES256PublicKey::from_pem(pem()).unwrap()),
+        Alg::ES384 => verify_with!(ES384PublicKey::from_pem(pem()).unwrap()),
         _ => verify_with!(Ed25519PublicKey::from_pem(pem()).unwrap()),
     }
 }
@@ -200,6 +209,18 @@ pub(crate) fn raw_primitive(c: &Case) -> Check<'static> {
             let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
             Box::new(move || key.verify(black_box(input.as_slice()), &sig).unwrap())
         }
+        Alg::ES384 => {
+            use p384::ecdsa::signature::Verifier as _;
+            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(&uncompressed_point(c)).unwrap();
+            let sig = p384::ecdsa::Signature::from_slice(&sig).unwrap();
+            Box::new(move || key.verify(black_box(input.as_slice()), &sig).unwrap())
+        }
+        Alg::ES512 => {
+            use p521::ecdsa::signature::Verifier as _;
+            let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(&uncompressed_point(c)).unwrap();
+            let sig = p521::ecdsa::Signature::from_slice(&sig).unwrap();
+            Box::new(move || key.verify(black_box(input.as_slice()), &sig).unwrap())
+        }
         _ => {
             let x = URL_SAFE_NO_PAD.decode(c.private_jwk["x"].as_str().unwrap()).unwrap();
             let key = ed25519_dalek::VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
@@ -207,6 +228,12 @@ pub(crate) fn raw_primitive(c: &Case) -> Check<'static> {
             Box::new(move || key.verify_strict(black_box(input.as_slice()), &sig).unwrap())
         }
     }
+}
+
+/// An EC key's public point, SEC1 uncompressed (`04 || x || y`), from its JWK.
+fn uncompressed_point(c: &Case) -> Vec<u8> {
+    let field = |name: &str| URL_SAFE_NO_PAD.decode(c.private_jwk[name].as_str().unwrap()).unwrap();
+    [&[0x04][..], &field("x"), &field("y")].concat()
 }
 
 /// The signature check alone on aws-lc-rs, its key parsed once (the most
@@ -237,9 +264,13 @@ pub(crate) fn raw_primitive(c: &Case) -> Check<'static> {
             let key = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &der).unwrap();
             Box::new(move || key.verify_sig(black_box(input.as_slice()), &sig).unwrap())
         }
-        Alg::ES256 => {
-            let point = [&[0x04][..], &field("x"), &field("y")].concat();
-            let key = ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point).unwrap();
+        Alg::ES256 | Alg::ES384 | Alg::ES512 => {
+            let scheme = match c.alg {
+                Alg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+                Alg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+                _ => &signature::ECDSA_P521_SHA512_FIXED,
+            };
+            let key = ParsedPublicKey::new(scheme, uncompressed_point(c)).unwrap();
             Box::new(move || key.verify_sig(black_box(input.as_slice()), &sig).unwrap())
         }
         _ => {
