@@ -49,7 +49,7 @@ pub(crate) fn test(root: &Path) -> Result<()> {
 ///
 /// If any step fails.
 pub(crate) fn ci(root: &Path) -> Result<()> {
-    let steps: [(&str, &dyn Fn() -> Result<()>); 8] = [
+    let steps: [(&str, &dyn Fn() -> Result<()>); 9] = [
         ("fmt", &|| run(cargo(root, &["fmt", "--all", "--check"]), "cargo fmt --check")),
         ("clippy", &|| clippy(root)),
         ("no_std", &|| no_std_check(root)),
@@ -57,6 +57,7 @@ pub(crate) fn ci(root: &Path) -> Result<()> {
         ("test", &|| test(root)),
         ("demo", &|| xtask::demo::run(root, 0, false)),
         ("package", &|| crate::package::run(root)),
+        ("instructions", &|| crate::instructions::run(root, false)),
         ("fuzz", &|| crate::fuzz::run(root, None, fuzz_seconds(), crate::fuzz::Sanitizer::Default)),
     ];
     let started = Instant::now();
@@ -93,7 +94,17 @@ fn clippy(root: &Path) -> Result<()> {
             "-D",
             "warnings",
         ],
-        &["clippy", "-p", "jwtgate-verify", "--all-targets", "--features", "aws-lc-rs", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "-p",
+            "jwtgate-verify",
+            "--all-targets",
+            "--features",
+            "aws-lc-rs,bench-instructions",
+            "--",
+            "-D",
+            "warnings",
+        ],
     ];
     for args in runs {
         run(cargo(root, args), &format!("cargo {}", args.join(" ")))?;

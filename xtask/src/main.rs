@@ -4,6 +4,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod instructions;
 mod package;
 
 use std::path::{Path, PathBuf};
@@ -151,7 +152,14 @@ enum Task {
     /// Release readiness, no upload: every published crate packages and
     /// builds from its package, with README and licenses, nothing dev-only.
     Package,
-    /// What .ci/run does: fmt, clippy, no_std check, cargo-deny, tests, demo, package, fuzz (timed).
+    /// Instruction counts (valgrind + gungraun-runner): parse and verify
+    /// against the committed baseline, failing above 3%.
+    Instructions {
+        /// Rewrite the baseline with this run's counts (commit the result)
+        #[arg(long)]
+        update_baseline: bool,
+    },
+    /// What .ci/run does: fmt, clippy, no_std check, cargo-deny, tests, demo, package, instructions, fuzz (timed).
     Ci,
 }
 
@@ -187,6 +195,7 @@ fn main() -> ExitCode {
         }
         Task::Test => ci::test(&root()),
         Task::Package => package::run(&root()),
+        Task::Instructions { update_baseline } => instructions::run(&root(), update_baseline),
         Task::Ci => ci::ci(&root()),
     };
     match outcome {
