@@ -6,6 +6,7 @@ mod ci;
 mod fuzz;
 mod instructions;
 mod package;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -132,6 +133,10 @@ enum Task {
         /// Concurrent keep-alive connections
         #[arg(long, default_value_t = 32)]
         connections: u32,
+        /// Instead: run the benches the READMEs quote and write
+        /// BENCHMARKS.md from that one run (takes about 20 minutes)
+        #[arg(long, conflicts_with_all = ["requests", "connections"])]
+        report: bool,
     },
     /// Run the cargo-fuzz targets (all, or one) for a time each.
     Fuzz {
@@ -188,7 +193,8 @@ fn main() -> ExitCode {
         Task::Demo { fleet: true, .. } => xtask::fleet::run(&root()),
         Task::Demo { port, keep_running, .. } => xtask::demo::run(&root(), port, keep_running),
         Task::Issuer { keys, port, issuer } => xtask::issuer::run(&keys, port, issuer.as_deref()),
-        Task::Bench { requests, connections } => bench::run(&root(), requests, connections),
+        Task::Bench { report: true, .. } => report::run(&root()),
+        Task::Bench { requests, connections, .. } => bench::run(&root(), requests, connections),
         Task::Fuzz { target, time, no_sanitizer } => {
             let sanitizer = if no_sanitizer { fuzz::Sanitizer::None } else { fuzz::Sanitizer::Default };
             fuzz::run(&root(), target.as_deref(), time.unwrap_or_else(ci::fuzz_seconds), sanitizer)

@@ -15,7 +15,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use common::{Check, case, install_jsonwebtoken_provider, jwtgate, peers, raw_primitive};
+use common::{Check, case, install_jsonwebtoken_provider, jwtgate, lax_floor, peers, raw_primitive};
 use jwtgate_testkit::alg::Alg;
 use jwtgate_verify::Scratch;
 
@@ -52,6 +52,7 @@ fn main() {
         });
         let mut contenders: Vec<Contender<'_>> = [("jwtgate", ours), ("bare primitive", raw_primitive(&c))]
             .into_iter()
+            .chain(lax_floor(&c).map(|floor| ("lax floor (base64 + serde_json borrowed + HMAC)", floor)))
             .chain(peers(&c))
             .map(|(name, run)| Contender { name, run, calls: 1, per_call_ns: Vec::with_capacity(ROUNDS) })
             .collect();

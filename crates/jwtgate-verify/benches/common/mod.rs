@@ -94,6 +94,77 @@ pub(crate) fn install_jsonwebtoken_provider() {
     provider.install_default().unwrap();
 }
 
+/// The "lax floor" for HS256: the least a verifier can do on the same
+/// token without allocating, assembled from the base64 crate, serde_json
+/// borrowing the standard claims, and the same HMAC as the bare primitive.
+/// It checks less than jwtgate: no duplicate members, no canonical
+/// base64url (trailing bits), no strict JSON beyond serde_json's, no
+/// header beyond `alg`. What jwtgate costs over it is the price of those
+/// checks. `None` for other algorithms.
+pub(crate) fn lax_floor(c: &Case) -> Option<Check<'_>> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as LAX;
+
+    #[derive(serde::Deserialize)]
+    struct Header<'a> {
+        #[serde(borrow)]
+        alg: &'a str,
+    }
+    #[derive(serde::Deserialize)]
+    struct Claims<'a> {
+        #[serde(borrow)]
+        iss: &'a str,
+        #[serde(borrow)]
+        aud: &'a str,
+        exp: i64,
+    }
+
+    if c.alg != Alg::HS256 {
+        return None;
+    }
+    let mut hmac = raw_primitive_hmac(c);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().cast_signed();
+    Some(Box::new(move || {
+        let token = black_box(c.token.as_str());
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let (header, payload) = input.split_once('.').unwrap();
+        let mut header_buf = [0u8; 256];
+        let mut payload_buf = [0u8; 1024];
+        let mut sig_buf = [0u8; 64];
+        let header_len = LAX.decode_slice(header, &mut header_buf).unwrap();
+        let header: Header<'_> = serde_json::from_slice(&header_buf[..header_len]).unwrap();
+        assert_eq!(header.alg, "HS256");
+        let sig_len = LAX.decode_slice(sig, &mut sig_buf).unwrap();
+        assert!(hmac(input.as_bytes(), &sig_buf[..sig_len]));
+        let payload_len = LAX.decode_slice(payload, &mut payload_buf).unwrap();
+        let claims: Claims<'_> = serde_json::from_slice(&payload_buf[..payload_len]).unwrap();
+        assert!(claims.iss == ISS && claims.aud == AUD && claims.exp > now);
+    }))
+}
+
+/// Whether a tag is the HMAC of an input.
+type TagCheck = Box<dyn FnMut(&[u8], &[u8]) -> bool>;
+
+/// The bare primitive's HMAC-SHA-256 as a function of input and tag.
+#[cfg(not(feature = "aws-lc-rs"))]
+fn raw_primitive_hmac(c: &Case) -> TagCheck {
+    use hmac::{KeyInit as _, Mac as _};
+    let secret = URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap();
+    let keyed = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
+    Box::new(move |input, tag| {
+        let mut mac = keyed.clone();
+        mac.update(input);
+        mac.verify_slice(tag).is_ok()
+    })
+}
+
+/// The bare primitive's HMAC-SHA-256 as a function of input and tag.
+#[cfg(feature = "aws-lc-rs")]
+fn raw_primitive_hmac(c: &Case) -> TagCheck {
+    let secret = URL_SAFE_NO_PAD.decode(c.private_jwk["k"].as_str().unwrap()).unwrap();
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
+    Box::new(move |input, tag| aws_lc_rs::hmac::verify(&key, input, tag).is_ok())
+}
+
 /// The peers doing the same verification (signature, `iss`, `aud`, `exp`)
 /// with their keys built once, on the backend comparable with jwtgate's:
 /// jsonwebtoken on the matching provider, and with rustcrypto also
