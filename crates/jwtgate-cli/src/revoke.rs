@@ -91,15 +91,21 @@ pub(crate) async fn revoke(request: Request, json: bool) -> Result<String, Failu
         Written::Expired => "expired",
         _ => "written",
     };
+    // What the store holds now: the rule merged with any earlier write of
+    // it (a later exp or cut-off kept), which is what replicas enforce.
+    let stored = match written {
+        Written::Expired => None,
+        _ => store.get(&id).await.map_err(store_failure)?,
+    };
     if json {
-        return Ok(json!({ "done": true, "outcome": outcome, "rule": rule }).to_string());
+        return Ok(json!({ "done": true, "outcome": outcome, "rule": stored.as_ref().unwrap_or(&rule) }).to_string());
     }
     Ok(match written {
         Written::Expired => {
             format!("nothing written: {id} is past its lifetime (a token expired by now is refused anyway)")
         }
         Written::Unchanged => format!("already revoked: {id} (the store held it, as long)"),
-        _ => format!("revoked ({outcome}): {id}\n{}", scope(&rule.target)),
+        _ => format!("revoked ({outcome}): {id}\n{}", scope(&stored.as_ref().unwrap_or(&rule).target)),
     })
 }
 

@@ -174,3 +174,22 @@ fn an_unreachable_store_exits_3_without_showing_its_password() {
     // A URL that is not a Redis URL is a usage error.
     assert_eq!(jwtgate("http://x/", &["revocations"]).status.code(), Some(2));
 }
+
+#[test]
+fn the_printed_rule_is_the_one_the_store_holds() {
+    let Some((server, _dir)) = server() else { return };
+    let url = server.url();
+    let cut = |before: &str| {
+        let out = jwtgate(&url, &["revoke", "--issuer", ISS, "--sub", "alice", "--before", before, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        json(&out)
+    };
+    assert_eq!(cut("4102444800")["outcome"], "added");
+    let later = cut("4102444900");
+    assert_eq!(later["outcome"], "updated");
+    assert_eq!(later["rule"]["target"]["before"], 4_102_444_900_i64);
+    // An earlier cut-off never shortens the rule: the store keeps the later one.
+    let earlier = cut("4102444000");
+    assert_eq!(earlier["outcome"], "unchanged");
+    assert_eq!(earlier["rule"]["target"]["before"], 4_102_444_900_i64);
+}

@@ -143,7 +143,7 @@ impl RedisStore {
         let field = layout::field(&rule.id());
         let now = self.clock.now();
         for _ in 0..ATTEMPTS {
-            let current = self.get(&field).await?;
+            let current = self.get_raw(&field).await?;
             let merged = match &current {
                 Some(held) => decode(held)?.merged(rule.clone()),
                 None => Rule { reason: rule.reason.clone().filter(|r| !r.is_empty()), ..rule.clone() },
@@ -177,7 +177,7 @@ impl RedisStore {
         let field = layout::field(id);
         let now = self.clock.now();
         for _ in 0..ATTEMPTS {
-            let Some(current) = self.get(&field).await? else {
+            let Some(current) = self.get_raw(&field).await? else {
                 return Ok(false);
             };
             match self.write(&field, &current, "", "never", now).await? {
@@ -187,6 +187,20 @@ impl RedisStore {
             }
         }
         Err(StoreError::Contended)
+    }
+
+    /// The rule the store holds under `id`, as merged from every write
+    /// (`None` if it holds none, or only one past its lifetime).
+    ///
+    /// # Errors
+    ///
+    /// The store unreachable, or a value that is not a rule.
+    pub async fn get(&self, id: &RuleId) -> Result<Option<Rule>, StoreError> {
+        let Some(text) = self.get_raw(&layout::field(id)).await? else {
+            return Ok(None);
+        };
+        let rule = decode(&text)?;
+        Ok((self.limits.until(&rule.target) > self.clock.now()).then_some(rule))
     }
 
     /// The live rules the store holds (those past their lifetime left
@@ -209,7 +223,7 @@ impl RedisStore {
         Ok(live)
     }
 
-    async fn get(&self, field: &str) -> Result<Option<String>, StoreError> {
+    async fn get_raw(&self, field: &str) -> Result<Option<String>, StoreError> {
         let mut conn = self.conn.clone();
         redis::cmd("HGET")
             .arg(&self.keys.rules)
