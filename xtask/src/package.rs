@@ -11,8 +11,15 @@ use xtask::error::{Error, Result};
 use crate::ci::cargo;
 
 /// The crates published to crates.io, in dependency order.
-pub(crate) const PUBLISHED: [&str; 6] =
-    ["jwtgate-parse", "jwtgate-verify", "jwtgate-jwks", "jwtgate-revoke", "jwtgate-hyper", "jwtgate-cli"];
+pub(crate) const PUBLISHED: [&str; 7] = [
+    "jwtgate-parse",
+    "jwtgate-verify",
+    "jwtgate-jwks",
+    "jwtgate-revoke",
+    "jwtgate-hyper",
+    "jwtgate-serve",
+    "jwtgate-cli",
+];
 
 /// Files a package may hold outside `src/`.
 const ALLOWED: [&str; 7] = [

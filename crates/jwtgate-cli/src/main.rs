@@ -12,6 +12,7 @@ mod keys;
 mod list_keys;
 mod render;
 mod revoke;
+mod serve;
 mod token_input;
 mod verify;
 mod when;
@@ -65,6 +66,10 @@ enum Command {
     /// store (Redis) that every replica follows. Exit 0 done, 2 usage
     /// (nothing written), 3 store unavailable.
     Revoke(RevokeArgs),
+    /// Run an auth endpoint for an ingress (nginx auth_request, Traefik
+    /// forwardAuth, Envoy ext_authz): 200 with claim headers for a valid
+    /// token, else 401/403/503 (RFC 6750). Runs until SIGTERM.
+    Serve(Box<serve::ServeArgs>),
     /// List the live revocation rules in the shared store.
     Revocations {
         #[command(flatten)]
@@ -261,11 +266,21 @@ fn main() -> ExitCode {
     // `done` for a write to or a read of the revocation store.
     let verdict_key =
         if matches!(cli.command, Command::Revoke(_) | Command::Revocations { .. }) { "done" } else { "valid" };
+    if let Command::Serve(args) = cli.command {
+        return match serve::run(*args) {
+            Ok(code) => ExitCode::from(code),
+            Err(failure) => {
+                eprintln!("error: {}", failure.message());
+                ExitCode::from(failure.exit_code())
+            }
+        };
+    }
     let (json, outcome) = match cli.command {
         Command::Verify(args) => (args.json, runtime.block_on(verify(args))),
         Command::Inspect { token, now, json } => (json, inspect(token.as_deref(), now, json)),
         Command::Jwks { source, fetch, json } => (json, runtime.block_on(list_keys(&source, &fetch.options(), json))),
         Command::Revoke(args) => (args.json, runtime.block_on(revoke(args))),
+        Command::Serve(_) => return ExitCode::from(2),
         Command::Revocations { store, issuer, json } => {
             let listing = runtime.block_on(revoke::list(store.config(), issuer.as_deref(), json));
             (json, listing.map(|text| print_out(&text)).map(|()| 0))
