@@ -44,6 +44,7 @@ const REQUIRED: [&str; 4] = ["Cargo.toml", "README.md", "LICENSE-MIT", "LICENSE-
 /// A crate that does not package or build from its package, or whose
 /// package misses a required file or holds a development-only one.
 pub(crate) fn run(root: &Path) -> Result<()> {
+    forget_earlier_packages();
     // `--allow-dirty`: the check is about what a package holds, and runs
     // during development too; CI runs it on a clean clone anyway.
     let mut args = vec!["package", "--allow-dirty"];
@@ -68,6 +69,34 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         println!("==> package {krate}: {} files, README and licenses included, nothing development-only", files.len());
     }
     Ok(())
+}
+
+/// Cargo verifies a package against the other workspace crates through a
+/// local registry overlay, and keeps what it unpacked from it in
+/// `$CARGO_HOME/registry/{src,cache}/-<hash>/`. Those copies carry the
+/// same version (0.1.0) as today's sources, so a later run would build
+/// against an earlier run's code. Only jwtgate's own entries in the
+/// overlay directories (named with a leading `-`) are removed.
+fn forget_earlier_packages() {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
+    let Some(home) = home else { return };
+    for kind in ["src", "cache"] {
+        let Ok(overlays) = std::fs::read_dir(home.join("registry").join(kind)) else { continue };
+        for overlay in overlays.filter_map(std::result::Result::ok) {
+            if !overlay.file_name().to_string_lossy().starts_with('-') {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(overlay.path()) else { continue };
+            for entry in entries.filter_map(std::result::Result::ok) {
+                if entry.file_name().to_string_lossy().starts_with("jwtgate-") {
+                    let path = entry.path();
+                    let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                }
+            }
+        }
+    }
 }
 
 fn check_files(krate: &str, files: &[&str]) -> Result<()> {
