@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
-use jwtgate_serve::{KeyTiming, Keys, Options, Server, parse_duration};
+use jwtgate_serve::{KeyTiming, Keys, Options, Revocation, Server, parse_duration};
 
 use crate::failure::Failure;
 
@@ -71,6 +71,19 @@ pub(crate) struct ServeArgs {
     /// Allow plain http for the key source on hosts other than loopback.
     #[arg(long)]
     allow_insecure_http: bool,
+    /// Follow this revocation store (Redis) and refuse what it revokes:
+    /// redis://[user:password@]host[:port][/db]. Better in the environment
+    /// (a password on the command line shows in `ps`).
+    #[arg(long, value_name = "URL", env = "JWTGATE_REVOCATION_REDIS_URL", hide_env_values = true)]
+    revocation_redis: Option<crate::revoke::Secret>,
+    /// Out of sync with the store for longer than this, tokens get 503
+    /// revocation_unavailable (or pass, with --revocation-fail-open).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "60s", requires = "revocation_redis")]
+    revocation_max_lag: std::time::Duration,
+    /// Insecure: while out of sync, accept tokens no rule held refuses
+    /// (counted and warned) instead of answering 503.
+    #[arg(long, requires = "revocation_redis")]
+    revocation_fail_open: bool,
     /// Reverse-proxy mode (not in this release: run the auth endpoint
     /// behind your ingress instead).
     #[arg(long, value_name = "URL")]
@@ -125,6 +138,11 @@ fn options(args: ServeArgs) -> Result<Options, Failure> {
     options.skip_paths = args.skip_paths;
     options.token_cache = args.token_cache;
     options.allow_insecure_http = args.allow_insecure_http;
+    options.revocation = args.revocation_redis.map(|url| Revocation {
+        redis_url: url.expose().to_owned(),
+        max_lag: args.revocation_max_lag,
+        fail_open: args.revocation_fail_open,
+    });
     options.key_timing = KeyTiming {
         min_ttl: args.jwks_min_ttl,
         max_ttl: args.jwks_max_ttl,

@@ -196,3 +196,49 @@ fn sigterm_stops_it_cleanly() {
     let status = s.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_token_revoked_through_the_store_is_refused_by_the_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(redis) = jwtgate_testkit::redis_server::for_test(dir.path()) else { return };
+    let keys = keys();
+    let jwks = keys.jwks();
+    let url = redis.url();
+    let s = serve(&["--jwks", &jwks, "--issuer", ISS, "--audience", AUD, "--revocation-redis", &url]);
+    let token = mint::run(&mint::Request {
+        key: keys.key.private_jwk.clone(),
+        iss: ISS.into(),
+        aud: vec![AUD.into()],
+        sub: "mallory".into(),
+        ttl: "5m".into(),
+        claims: Some(r#"{"jti":"leaked-1"}"#.into()),
+        ..mint::Request::default()
+    })
+    .unwrap();
+    let auth = format!("Bearer {token}");
+    let ready = || get(&s, "/readyz", &[]).0 == 200;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "never in sync with the store");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(get(&s, "/auth", &[("Authorization", &auth)]).0, 200);
+    let revoked = Command::new(env!("CARGO_BIN_EXE_jwtgate"))
+        .args(["revoke", "--redis", &url, "--token", &token])
+        .output()
+        .unwrap();
+    assert_eq!(revoked.status.code(), Some(0), "{revoked:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, _, body) = get(&s, "/auth", &[("Authorization", &auth)]);
+        if status == 401 {
+            assert!(body.contains("\"code\":\"revoked\""), "{body}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the revocation never reached the endpoint");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Its store gone, the endpoint fails closed once past the lag (60 s by
+    // default: not waited for here) and is still serving.
+    assert_eq!(get(&s, "/healthz", &[]).0, 200);
+}

@@ -5,5 +5,5 @@ mod endpoint;
 mod options;
 mod server;
 
-pub use options::{KeyTiming, Keys, Options, parse_duration};
+pub use options::{KeyTiming, Keys, Options, Revocation, parse_duration};
 pub use server::{Body, ServeError, Server};

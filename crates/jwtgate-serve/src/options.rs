@@ -32,6 +32,19 @@ pub struct KeyTiming {
     pub max_stale: Option<Duration>,
 }
 
+/// Fleet-wide revocation: the shared Redis store this server follows
+/// (jwtgate-revoke's `RedisSync`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// The store's URL (never printed).
+    pub redis_url: String,
+    /// Out of sync for longer than this: tokens get 503
+    /// `revocation_unavailable`, or pass if `fail_open`.
+    pub max_lag: Duration,
+    /// Accept tokens no rule refuses while out of sync (counted, warned).
+    pub fail_open: bool,
+}
+
 /// Everything the auth endpoint needs. The CLI fills it from flags; a
 /// program can fill it itself and call [`Server::bind`](crate::Server::bind).
 #[derive(Clone, Debug)]
@@ -67,6 +80,8 @@ pub struct Options {
     pub key_timing: KeyTiming,
     /// The realm of the `WWW-Authenticate` challenge.
     pub realm: String,
+    /// Follow a revocation store, if set.
+    pub revocation: Option<Revocation>,
 }
 
 impl Options {
@@ -89,6 +104,7 @@ impl Options {
             allow_insecure_http: false,
             key_timing: KeyTiming::default(),
             realm: "api".to_owned(),
+            revocation: None,
         }
     }
 }

@@ -17,6 +17,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use jwtgate_hyper::{AuthStats, JwtAuthLayer, TokenSource};
 use jwtgate_jwks::JwksConfig;
+use jwtgate_revoke::{RedisConfig, RedisSync};
 use jwtgate_verify::{KeyOrigin, KeyResolver, KeySet, TokenVerifier, Verifier};
 use tokio::net::TcpListener;
 use tower::{Layer as _, ServiceExt};
@@ -69,6 +70,14 @@ impl Server {
     ///
     /// [`ServeError`]: an option that cannot work, or the address taken.
     pub async fn bind(options: Options) -> Result<Self, ServeError> {
+        let revocation = follow_revocations(&options)?;
+        let revocation_ready: Ready = match &revocation {
+            Some(sync) => {
+                let sync = sync.clone();
+                Arc::new(move || sync.is_ready())
+            }
+            None => Arc::new(|| true),
+        };
         let router = match &options.keys {
             Keys::File(path) => {
                 let text = std::fs::read_to_string(path)
@@ -79,8 +88,8 @@ impl Server {
                     .map_err(|e| ServeError::Config(format!("{}: no usable key: {e}", path.display())))?;
                 let algorithms =
                     if options.algorithms.is_empty() { keys.algorithms() } else { options.algorithms.clone() };
-                let verifier = verifier(&options, algorithms, keys)?;
-                router(&options, verifier, Arc::new(|| true))
+                let verifier = verifier(&options, algorithms, keys, revocation)?;
+                router(&options, verifier, revocation_ready)
             }
             Keys::Url(location) | Keys::Discover(location) => {
                 if options.algorithms.is_empty() {
@@ -95,11 +104,11 @@ impl Server {
                     JwksConfig::discover(location.clone())
                 };
                 let source = key_source(&options, config)?;
-                let ready = {
+                let ready: Ready = {
                     let source = source.clone();
-                    Arc::new(move || source.is_ready())
+                    Arc::new(move || source.is_ready() && revocation_ready())
                 };
-                let verifier = verifier(&options, options.algorithms.clone(), source)?;
+                let verifier = verifier(&options, options.algorithms.clone(), source, revocation)?;
                 router(&options, verifier, ready)
             }
         };
@@ -175,10 +184,23 @@ fn key_source(options: &Options, config: JwksConfig) -> Result<jwtgate_jwks::Jwk
     config.build().map_err(|e| ServeError::Config(format!("key source: {e}")))
 }
 
+/// Starts following the revocation store, if one is configured (in the
+/// background: until the first sync every token is 503
+/// `revocation_unavailable` and `/readyz` says not ready).
+fn follow_revocations(options: &Options) -> Result<Option<RedisSync>, ServeError> {
+    let Some(revocation) = &options.revocation else { return Ok(None) };
+    let mut config = RedisConfig::new(revocation.redis_url.clone()).max_lag(revocation.max_lag);
+    if revocation.fail_open {
+        config = config.fail_open_when_out_of_sync();
+    }
+    config.sync().map(Some).map_err(|e| ServeError::Config(format!("revocation store: {e}")))
+}
+
 fn verifier<R: KeyResolver>(
     options: &Options,
     algorithms: Vec<jwtgate_verify::Algorithm>,
     keys: R,
+    revocation: Option<RedisSync>,
 ) -> Result<Verifier<R>, ServeError> {
     let mut builder = Verifier::builder()
         .issuers(options.issuers.iter().cloned())
@@ -190,6 +212,9 @@ fn verifier<R: KeyResolver>(
     }
     if options.token_cache > 0 {
         builder = builder.token_cache(options.token_cache);
+    }
+    if let Some(sync) = revocation {
+        builder = builder.revocation(sync);
     }
     builder.build(keys).map_err(|e| ServeError::Config(format!("verifier: {e}")))
 }
@@ -239,7 +264,10 @@ impl Router {
                 return Ok(if (self.ready)() {
                     plain(StatusCode::OK, "ready")
                 } else {
-                    plain(StatusCode::SERVICE_UNAVAILABLE, "keys not loaded yet")
+                    plain(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "not ready: keys not in hand, or revocation list not in sync",
+                    )
                 });
             }
             _ => {}
