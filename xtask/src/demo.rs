@@ -285,7 +285,8 @@ pub async fn run_cases(dir: &Path, port: u16) -> Result<Demo> {
     Ok(Demo { cases, issuer, service, curl_token, outcomes: stats.snapshot() })
 }
 
-fn unix_now() -> i64 {
+/// Now, in Unix seconds (for rule and token times).
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -21,6 +21,7 @@ use jwtgate_verify::{Algorithm, KeySet, Verifier, VerifyingKey};
 use tower::Layer as _;
 
 use crate::alg::Alg;
+use crate::demo::unix_now;
 use crate::error::{Context as _, Error, Result};
 use crate::serve::{Server, serve};
 use crate::{keygen, mint};
@@ -150,12 +151,6 @@ async fn status(client: &reqwest::Client, replica: &Replica, token: &str) -> Res
 
 async fn orders(_: Request<Incoming>) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(b"{\"orders\":[]}"))))
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// `cargo xtask demo --fleet`.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jwtgate_jwks::{ConfigError, FetchInfo, JwksConfig, JwksSource, PemSetting};
-use jwtgate_verify::{KeyOrigin, KeyResolver as _, KeySet, VerifyingKey};
+use jwtgate_verify::{KeyResolver as _, KeySet};
 
 use crate::failure::Failure;
 
@@ -135,22 +135,8 @@ pub(crate) async fn load(location: &Location, options: &FetchOptions) -> Result<
 fn load_file(path: &Path) -> Result<Loaded, Failure> {
     let context = || format!("cannot load keys from {}", path.display());
     let text = std::fs::read_to_string(path).map_err(|e| Failure::config(context(), &e))?;
-    let keys = parse_local(&text).map_err(|e| Failure::config(context(), &e))?;
+    let keys = KeySet::from_key_document(&text).map_err(|e| Failure::config(context(), &e))?;
     Ok(Loaded::Static { keys, document: text })
-}
-
-/// A JWKS (`{"keys": [...]}`), a single JWK, or a PEM public key.
-fn parse_local(text: &str) -> Result<KeySet, jwtgate_verify::KeyError> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with("-----BEGIN") {
-        return VerifyingKey::from_pem(text).map(|k| KeySet::new([k]));
-    }
-    let is_jwks = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("keys").is_some());
-    if is_jwks {
-        KeySet::from_jwks_str(text, KeyOrigin::Local)
-    } else {
-        VerifyingKey::from_jwk_str(text).map(|k| KeySet::new([k]))
-    }
 }
 
 /// ` (skipped: kid "a": reason; ...)` or nothing.

@@ -18,7 +18,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use jwtgate_hyper::{AuthStats, JwtAuthLayer, TokenSource};
 use jwtgate_jwks::JwksConfig;
 use jwtgate_revoke::{RedisConfig, RedisSync};
-use jwtgate_verify::{KeyOrigin, KeyResolver, KeySet, TokenVerifier, Verifier};
+use jwtgate_verify::{KeyResolver, KeySet, TokenVerifier, Verifier};
 use tokio::net::TcpListener;
 use tower::{Layer as _, ServiceExt};
 
@@ -82,9 +82,7 @@ impl Server {
             Keys::File(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| ServeError::Config(format!("cannot read {}: {e}", path.display())))?;
-                let keys = KeySet::from_jwks_str(&text, KeyOrigin::Local)
-                    .or_else(|_| jwtgate_verify::VerifyingKey::from_jwk_str(&text).map(|k| KeySet::new([k])))
-                    .or_else(|_| jwtgate_verify::VerifyingKey::from_pem(&text).map(|k| KeySet::new([k])))
+                let keys = KeySet::from_key_document(&text)
                     .map_err(|e| ServeError::Config(format!("{}: no usable key: {e}", path.display())))?;
                 let algorithms =
                     if options.algorithms.is_empty() { keys.algorithms() } else { options.algorithms.clone() };

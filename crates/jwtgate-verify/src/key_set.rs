@@ -56,6 +56,26 @@ impl KeySet {
         Self { keys: keys.into_iter().collect(), skipped: Arc::new([]) }
     }
 
+    /// Parses a local key document in any of the forms operators keep keys
+    /// in: a JWKS (`{"keys": [...]}`), a single JWK, or a PEM public key
+    /// (SPKI). The form is told by the text, so an error is the one of the
+    /// form it is (not of the last one tried).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError`] of the document's form.
+    pub fn from_key_document(text: &str) -> Result<Self, KeyError> {
+        if text.trim_start().starts_with("-----BEGIN") {
+            return VerifyingKey::from_pem(text).map(|k| Self::new([k]));
+        }
+        let is_jwks = serde_json::from_str::<Value>(text).is_ok_and(|v| v.get("keys").is_some());
+        if is_jwks {
+            Self::from_jwks_str(text, KeyOrigin::Local)
+        } else {
+            VerifyingKey::from_jwk_str(text).map(|k| Self::new([k]))
+        }
+    }
+
     /// Parses a JWKS document (`{"keys": [...]}`, RFC 7517 section 5).
     ///
     /// A member that cannot be used (an encryption key, an unknown `kty` or

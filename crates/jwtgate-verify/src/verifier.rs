@@ -241,7 +241,7 @@ impl<R: KeyResolver> Verifier<R> {
         let mut buf = [0u8; MAX_KID_BYTES];
         let kid = match verified.kid() {
             // Verified tokens' kids fit: longer ones name no key.
-            Some(kid) => match unescaped_within(kid, &mut buf) {
+            Some(kid) => match kid.unescaped(&mut buf).ok() {
                 Some(kid) => Some(kid),
                 None => return,
             },
@@ -281,7 +281,7 @@ impl<R: KeyResolver> Verifier<R> {
                 // the source for one. The answer is what `finish` gives such
                 // a kid, even when the first attempt found no keys at all.
                 let kid = match token.header().kid() {
-                    Some(k) => Some(unescaped_within(k, &mut buf).ok_or(Error::KeyNotFound)?),
+                    Some(k) => Some(k.unescaped(&mut buf).ok().ok_or(Error::KeyNotFound)?),
                     None => None,
                 };
                 self.keys.refresh(KeyQuery { kid, alg }).await?;
@@ -316,7 +316,7 @@ impl<R: KeyResolver> Verifier<R> {
         let header = *token.header();
         let mut kid_buf = [0u8; MAX_KID_BYTES];
         let kid = match header.kid() {
-            Some(kid) => Some(unescaped_within(kid, &mut kid_buf).ok_or(Error::KeyNotFound)?),
+            Some(kid) => Some(kid.unescaped(&mut kid_buf).ok().ok_or(Error::KeyNotFound)?),
             None => None,
         };
         let mut candidates = keys.candidates(kid, alg)?;
@@ -391,20 +391,10 @@ impl<R: KeyResolver> Verifier<R> {
     }
 }
 
-/// A header value unescaped, if it fits `buf`, whether or not the token
-/// spelled it with escapes ([`JsonStr::unescaped`] bounds both spellings by
-/// the buffer, so two encodings of one header are judged alike). The `kid`
-/// buffer is [`MAX_KID_BYTES`] (a longer kid names no key, refused before
-/// any lookup or refresh), `typ`'s 128 bytes (a media type name is at most
-/// 127, RFC 6838 4.2), `alg`'s 8.
-fn unescaped_within<'b>(value: JsonStr<'b>, buf: &'b mut [u8]) -> Option<&'b str> {
-    value.unescaped(buf).ok()
-}
-
 /// The header `alg` as an [`Algorithm`], comparing the unescaped value.
 fn algorithm(alg: JsonStr<'_>) -> Option<Algorithm> {
     let mut buf = [0u8; 8];
-    Algorithm::from_name(unescaped_within(alg, &mut buf)?)
+    Algorithm::from_name(alg.unescaped(&mut buf).ok()?)
 }
 
 /// RFC 7515 4.1.9: media types compare case-insensitively, and the
@@ -418,8 +408,10 @@ fn typ_matches(typ: JsonStr<'_>, want: &str) -> bool {
             _ => s,
         }
     }
+    // A media type name is at most 127 bytes (RFC 6838 4.2); the buffer
+    // bounds the value however the token spelled it.
     let mut buf = [0u8; 128];
-    let Some(typ) = unescaped_within(typ, &mut buf) else {
+    let Some(typ) = typ.unescaped(&mut buf).ok() else {
         return false;
     };
     bare(typ).eq_ignore_ascii_case(bare(want))

@@ -4,8 +4,8 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use jwtgate_verify::{Claims, Header, Revocation, RevocationStatus};
 use redis::Value;
@@ -100,11 +100,12 @@ struct Shared {
     list: RevocationList,
     state: AtomicU8,
     fail_open: bool,
-    /// Milliseconds since `base` of the last confirmation.
+    /// One more than the milliseconds since `base` of the last
+    /// confirmation; 0: never confirmed.
     confirmed_at: AtomicU64,
     base: Instant,
-    /// The same, as Unix milliseconds, for [`SyncStatus`].
-    confirmed_unix_ms: AtomicI64,
+    /// The wall clock at `base`, to report confirmations as times.
+    base_time: SystemTime,
     full_syncs: AtomicU64,
     changes: AtomicU64,
     errors: AtomicU64,
@@ -160,7 +161,7 @@ impl RedisSync {
             fail_open: config.fail_open,
             confirmed_at: AtomicU64::new(0),
             base: Instant::now(),
-            confirmed_unix_ms: AtomicI64::new(0),
+            base_time: SystemTime::now(),
             full_syncs: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
@@ -229,11 +230,10 @@ impl RedisSync {
             STOPPED => SyncState::Stopped,
             _ => SyncState::NeverSynced,
         };
-        let unix_ms = s.confirmed_unix_ms.load(Ordering::Acquire);
+        let confirmed = s.confirmed_at.load(Ordering::Acquire);
         SyncStatus {
             state,
-            last_confirmed: (unix_ms > 0)
-                .then(|| UNIX_EPOCH + Duration::from_millis(u64::try_from(unix_ms).unwrap_or_default())),
+            last_confirmed: confirmed.checked_sub(1).map(|ms| s.base_time + Duration::from_millis(ms)),
             full_syncs: s.full_syncs.load(Ordering::Relaxed),
             changes_applied: s.changes.load(Ordering::Relaxed),
             errors: s.errors.load(Ordering::Relaxed),
@@ -289,12 +289,7 @@ impl Shared {
     /// The follower held every rule the store had at `at`.
     fn confirm(&self, at: Instant, max_lag: Duration) {
         let ms = u64::try_from(at.saturating_duration_since(self.base).as_millis()).unwrap_or(u64::MAX);
-        self.confirmed_at.fetch_max(ms, Ordering::AcqRel);
-        let unix_ms = SystemTime::now()
-            .checked_sub(at.elapsed())
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        self.confirmed_unix_ms.fetch_max(unix_ms, Ordering::AcqRel);
+        self.confirmed_at.fetch_max(ms.saturating_add(1), Ordering::AcqRel);
         // A confirmation already older than the limit (a slow full load)
         // does not make the follower in sync.
         if at.elapsed() > max_lag {
@@ -330,7 +325,8 @@ async fn watchdog(shared: Arc<Shared>, max_lag: Duration, mut stopped: watch::Re
             _ = stopped.changed() => return,
             _ = tick.tick() => {}
         }
-        let since = || shared.elapsed_ms().saturating_sub(shared.confirmed_at.load(Ordering::Acquire));
+        let since =
+            || shared.elapsed_ms().saturating_add(1).saturating_sub(shared.confirmed_at.load(Ordering::Acquire));
         if since() > lag_ms
             && shared.state.compare_exchange(IN_SYNC, OUT_OF_SYNC, Ordering::AcqRel, Ordering::Acquire).is_ok()
         {
