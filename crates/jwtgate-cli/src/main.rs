@@ -66,9 +66,10 @@ enum Command {
     /// store (Redis) that every replica follows. Exit 0 done, 2 usage
     /// (nothing written), 3 store unavailable.
     Revoke(RevokeArgs),
-    /// Run an auth endpoint for an ingress (nginx auth_request, Traefik
-    /// forwardAuth, Envoy ext_authz): 200 with claim headers for a valid
-    /// token, else 401/403/503 (RFC 6750). Runs until SIGTERM.
+    /// Verify tokens in front of a service: a reverse proxy (--upstream) or
+    /// an auth endpoint for an ingress (nginx auth_request, Traefik
+    /// forwardAuth, Envoy ext_authz); 401/403/503 per RFC 6750 for what
+    /// fails. Runs until SIGTERM or Ctrl-C.
     Serve(Box<serve::ServeArgs>),
     /// List the live revocation rules in the shared store.
     Revocations {

@@ -240,6 +240,16 @@ impl<V, T> JwtAuthLayer<V, T> {
         Arc::clone(&self.config.stats)
     }
 
+    /// Removes from `headers` every header that could pass for one this
+    /// layer forwards ([`JwtAuthLayer::forward_claim`]: the same names, and
+    /// the same with `_` for `-`). The layer does it to every request it
+    /// sees; call it on requests that are routed around the layer (paths
+    /// that need no token) before they reach a service that trusts those
+    /// headers.
+    pub fn remove_forwarded_headers(&self, headers: &mut http::HeaderMap) {
+        self.config.strip_forwarded(headers);
+    }
+
     /// The token cache's counters (hits, misses, insertions, evictions,
     /// invalidations by rotation), if [`JwtAuthLayer::token_cache`] is on.
     #[must_use]

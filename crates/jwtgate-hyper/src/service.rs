@@ -78,9 +78,15 @@ enum Decision<T> {
     Refresh(String),
 }
 
+/// Left in the extensions of every response the middleware answers itself
+/// (a refusal): the stable rejection code, for access logs and metrics
+/// around the layer. A response without it came from the wrapped service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused(pub &'static str);
+
 impl<V> Config<V> {
     /// Removes every incoming header that could pass for a forwarded one.
-    fn strip_forwarded(&self, headers: &mut HeaderMap) {
+    pub(crate) fn strip_forwarded(&self, headers: &mut HeaderMap) {
         if self.forward.is_empty() {
             return;
         }
@@ -157,7 +163,9 @@ impl<V: TokenVerifier> Config<V> {
         let code = rejection.code();
         self.stats.record(code);
         tracing::info!(path, code, status = rejection.status().as_u16(), "request refused");
-        self.responder.respond(rejection, request.headers())
+        let mut response = self.responder.respond(rejection, request.headers());
+        response.extensions_mut().insert(Refused(code));
+        response
     }
 }
 

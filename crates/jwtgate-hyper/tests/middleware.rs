@@ -289,6 +289,36 @@ async fn forwarded_claim_headers_cannot_be_forged() {
     assert_eq!(body, "sub=a\nb user=- scopes=0");
 }
 
+/// What routes around the layer (a path that needs no token) can strip
+/// the same headers the layer strips, with the layer's own rule.
+#[test]
+fn remove_forwarded_headers_strips_every_spelling_for_requests_routed_around_the_layer() {
+    let keys = Keys::new();
+    let layer = JwtAuthLayer::new(keys.verifier()).forward_claim("sub", HeaderName::from_static("x-user-id"));
+    let mut headers = http::HeaderMap::new();
+    for name in ["x-user-id", "x_user_id", "x-other"] {
+        headers.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), "root".parse().unwrap());
+    }
+    layer.remove_forwarded_headers(&mut headers);
+    assert_eq!(headers.keys().map(HeaderName::as_str).collect::<Vec<_>>(), ["x-other"]);
+}
+
+/// A refusal carries its rejection code in the response extensions, for
+/// access logs around the layer; a response of the service does not.
+#[tokio::test]
+async fn refusals_carry_their_code_in_the_response_extensions() {
+    let keys = Keys::new();
+    let handler = Handler::default();
+    let svc = service(JwtAuthLayer::new(keys.verifier()), &handler);
+    let refused = svc.clone().oneshot(Request::new(String::new())).await.unwrap();
+    assert_eq!(refused.extensions().get::<jwtgate_hyper::Refused>(), Some(&jwtgate_hyper::Refused("missing_token")));
+    let expired = svc.clone().oneshot(bearer(&keys.token(r#"{"exp":1}"#))).await.unwrap();
+    assert_eq!(expired.extensions().get::<jwtgate_hyper::Refused>(), Some(&jwtgate_hyper::Refused("expired")));
+    let accepted = svc.clone().oneshot(bearer(&keys.token(""))).await.unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    assert!(accepted.extensions().get::<jwtgate_hyper::Refused>().is_none());
+}
+
 /// Gateways that map header names to CGI variables (CGI, WSGI, PHP, nginx
 /// with `underscores_in_headers on`) read `x_user_id` as `X-User-Id`:
 /// every spelling is stripped, on every path.

@@ -1,9 +1,18 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod config;
 mod endpoint;
+mod issuer_keys;
+mod metrics;
 mod options;
+mod proxy;
+mod rules;
 mod server;
 
-pub use options::{KeyTiming, Keys, Options, Revocation, parse_duration};
-pub use server::{Body, ServeError, Server};
+pub use config::ConfigFileError;
+pub use options::{
+    Access, DEFAULT_SHUTDOWN_GRACE, DEFAULT_UPSTREAM_TIMEOUT, Issuer, KeyTiming, Keys, Options, Revocation, Rule,
+    Upstream, parse_duration, parse_upstream,
+};
+pub use server::{Body, BoxError, ServeError, Server};

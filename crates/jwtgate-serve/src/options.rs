@@ -1,13 +1,14 @@
-//! What `jwtgate serve` is told: where the keys are, what tokens to
-//! accept, what to hand on.
+//! What `jwtgate serve` is told: which issuers to trust and where their
+//! keys are, which rules decide what each path needs, what to hand on,
+//! and where to send what passes (reverse-proxy mode).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use http::HeaderName;
+use http::{HeaderName, Method, Uri};
 
-/// Where the verifier's keys come from.
+/// Where an issuer's keys come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Keys {
     /// A JWKS (or single JWK, or PEM public key) file, loaded once.
@@ -32,6 +33,87 @@ pub struct KeyTiming {
     pub max_stale: Option<Duration>,
 }
 
+/// One trusted issuer: its keys and what its tokens must say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issuer {
+    /// The name route rules use for it (default: its first `iss`).
+    pub name: String,
+    /// The `iss` values its tokens carry (at least one).
+    pub iss: Vec<String>,
+    /// Its keys.
+    pub keys: Keys,
+    /// Accepted audiences (at least one).
+    pub audiences: Vec<String>,
+    /// Accepted algorithms; empty: every algorithm its key file verifies
+    /// (required for a remote key source).
+    pub algorithms: Vec<jwtgate_verify::Algorithm>,
+}
+
+impl Issuer {
+    /// An issuer named after its `iss`, with one audience and the
+    /// algorithms of its keys.
+    #[must_use]
+    pub fn new(iss: impl Into<String>, keys: Keys, audience: impl Into<String>) -> Self {
+        let iss = iss.into();
+        Self { name: iss.clone(), iss: vec![iss], keys, audiences: vec![audience.into()], algorithms: Vec::new() }
+    }
+}
+
+/// What a route rule asks of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A valid token is required (no token: 401).
+    Required,
+    /// A valid token is used if sent; none is fine; a bad one is refused.
+    Optional,
+    /// No token is looked at (health checks, public assets). Headers that
+    /// could pass for forwarded claims are still removed.
+    Open,
+}
+
+/// A route rule: requests whose path starts with `prefix` (and whose
+/// method is one of `methods`, if any are named) get `access`. Rules are
+/// tried in order; the first match wins; a request matching none is
+/// refused (404, `no_route`).
+///
+/// A prefix matches whole path segments: `/public` matches `/public` and
+/// `/public/logo.png`, not `/publicity`; a prefix ending in `/` matches
+/// whatever follows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The path prefix.
+    pub prefix: String,
+    /// The methods it applies to; empty: all.
+    pub methods: Vec<Method>,
+    /// What it asks.
+    pub access: Access,
+    /// The issuers (by [`Issuer::name`]) accepted here; empty: all.
+    pub issuers: Vec<String>,
+    /// Scopes a token needs here (403 without them).
+    pub scopes: Vec<String>,
+}
+
+impl Rule {
+    /// A rule for every method under `prefix`, any issuer, no scopes.
+    #[must_use]
+    pub fn new(prefix: impl Into<String>, access: Access) -> Self {
+        Self { prefix: prefix.into(), methods: Vec::new(), access, issuers: Vec::new(), scopes: Vec::new() }
+    }
+}
+
+/// Reverse-proxy mode: where requests that pass go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    /// `http://host:port`, optionally with a base path that request paths
+    /// are appended to.
+    pub url: Uri,
+    /// Longest wait for the upstream to connect and send its response
+    /// head (504 after); bodies then stream without a limit.
+    pub timeout: Duration,
+    /// Remove the `Authorization` header before forwarding.
+    pub strip_token: bool,
+}
+
 /// Fleet-wide revocation: the shared Redis store this server follows
 /// (jwtgate-revoke's `RedisSync`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,66 +127,75 @@ pub struct Revocation {
     pub fail_open: bool,
 }
 
-/// Everything the auth endpoint needs. The CLI fills it from flags; a
-/// program can fill it itself and call [`Server::bind`](crate::Server::bind).
+/// Everything the server needs. The CLI fills it from flags or a
+/// configuration file ([`Options::from_toml`]); a program can fill it
+/// itself and call [`Server::bind`](crate::Server::bind).
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Where to listen.
     pub listen: SocketAddr,
-    /// The keys.
-    pub keys: Keys,
-    /// Accepted issuers (at least one).
-    pub issuers: Vec<String>,
-    /// Accepted audiences (at least one).
-    pub audiences: Vec<String>,
-    /// Accepted algorithms; empty: every algorithm the keys can verify.
-    pub algorithms: Vec<jwtgate_verify::Algorithm>,
+    /// The trusted issuers (at least one).
+    pub issuers: Vec<Issuer>,
+    /// The route rules, first match wins (see [`Rule`]).
+    pub rules: Vec<Rule>,
     /// Clock skew tolerated for `exp`, `nbf`, `iat`.
     pub leeway: Duration,
     /// Required header `typ`, if any.
     pub typ: Option<String>,
-    /// Scopes every request needs.
-    pub require_scopes: Vec<String>,
     /// Also read the token from this cookie.
     pub cookie: Option<String>,
-    /// Claims to answer as response headers (for the ingress to pass on).
+    /// Claims handed on as headers: on the answer (auth endpoint) or on
+    /// the forwarded request (reverse proxy).
     pub claim_headers: Vec<(String, HeaderName)>,
-    /// Original paths (from the ingress's `X-Forwarded-Uri` /
-    /// `X-Original-URI`) that need no token.
-    pub skip_paths: Vec<String>,
-    /// Verified tokens kept (0: no cache).
+    /// Verified tokens kept per issuer (0: no cache).
     pub token_cache: usize,
     /// Allow plain http for a remote key source that is not on loopback.
     pub allow_insecure_http: bool,
     /// The JWKS client's timing.
     pub key_timing: KeyTiming,
+    /// Extra root certificates (PEM) for fetching keys from issuers with
+    /// a private CA.
+    pub ca_certs: Vec<PathBuf>,
+    /// A client certificate and key (PEM) for issuers that require mTLS.
+    pub client_identity: Option<(PathBuf, PathBuf)>,
     /// The realm of the `WWW-Authenticate` challenge.
     pub realm: String,
     /// Follow a revocation store, if set.
     pub revocation: Option<Revocation>,
+    /// Reverse-proxy mode, if set; else an auth endpoint.
+    pub upstream: Option<Upstream>,
+    /// After a stop signal, how long requests in flight may take.
+    pub shutdown_grace: Duration,
 }
 
+/// Default of [`Options::shutdown_grace`].
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Default of [`Upstream::timeout`].
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Options {
-    /// Options with the required parts and every default.
+    /// Options with one issuer, one rule (a token from it for every path)
+    /// and every default.
     #[must_use]
-    pub fn new(listen: SocketAddr, keys: Keys, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+    pub fn new(listen: SocketAddr, issuer: Issuer) -> Self {
         Self {
             listen,
-            keys,
-            issuers: vec![issuer.into()],
-            audiences: vec![audience.into()],
-            algorithms: Vec::new(),
+            issuers: vec![issuer],
+            rules: vec![Rule::new("/", Access::Required)],
             leeway: jwtgate_verify::DEFAULT_LEEWAY,
             typ: None,
-            require_scopes: Vec::new(),
             cookie: None,
             claim_headers: Vec::new(),
-            skip_paths: Vec::new(),
             token_cache: 0,
             allow_insecure_http: false,
             key_timing: KeyTiming::default(),
+            ca_certs: Vec::new(),
+            client_identity: None,
             realm: "api".to_owned(),
             revocation: None,
+            upstream: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
@@ -131,6 +222,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     duration.ok_or_else(|| format!("{text:?} is not a duration (like 500ms, 30s, 5m, 2h)"))
 }
 
+/// An upstream URL as the proxy needs it: `http`, a host, no query.
+///
+/// # Errors
+///
+/// A message naming what is wrong.
+pub fn parse_upstream(text: &str) -> Result<Uri, String> {
+    let uri: Uri = text.parse().map_err(|_| format!("{text:?} is not a URL"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(format!(
+                "{text:?}: https upstreams are not supported; a sidecar talks to its service over loopback (http://127.0.0.1:PORT)"
+            ));
+        }
+        _ => return Err(format!("{text:?}: expected http://host:port")),
+    }
+    if uri.authority().is_none() {
+        return Err(format!("{text:?}: no host"));
+    }
+    if uri.query().is_some() {
+        return Err(format!("{text:?}: an upstream URL has no query"));
+    }
+    Ok(uri)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +261,14 @@ mod tests {
         assert!(parse_duration("5 minutes").is_err());
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn upstreams_are_plain_http_with_a_host() {
+        assert!(parse_upstream("http://127.0.0.1:3000").is_ok());
+        assert!(parse_upstream("http://app:3000/base").is_ok());
+        assert!(parse_upstream("https://app").is_err());
+        assert!(parse_upstream("127.0.0.1:3000").is_err());
+        assert!(parse_upstream("http://app/?x=1").is_err());
     }
 }

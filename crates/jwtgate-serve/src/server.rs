@@ -1,32 +1,43 @@
-//! The listener: HTTP/1.1 and h2c on one port, the auth endpoint behind
-//! it, `/healthz` and `/readyz` beside it, graceful shutdown.
+//! The listener: HTTP/1.1 and h2c on one port, `/.jwtgate/` beside the
+//! rules, each rule's middleware in front of the auth endpoint or the
+//! upstream, graceful shutdown.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
+use http::{HeaderMap, HeaderName, Method, Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use jwtgate_hyper::{AuthStats, JwtAuthLayer, TokenSource};
-use jwtgate_jwks::JwksConfig;
+use jwtgate_hyper::{JwtAuthLayer, Refused, RegisteredClaims, TokenSource};
+use jwtgate_jwks::{JwksConfig, JwksSource};
 use jwtgate_revoke::{RedisConfig, RedisSync};
-use jwtgate_verify::{KeyResolver, KeySet, TokenVerifier, Verifier};
+use jwtgate_verify::{IssuerRouter, KeySet, TokenVerifier, Verifier};
 use tokio::net::TcpListener;
+use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt};
 
-use crate::endpoint::{AuthEndpoint, original_path};
-use crate::options::{Keys, Options};
+use crate::endpoint::{AuthEndpoint, original_method, original_path};
+use crate::issuer_keys::IssuerKeys;
+use crate::metrics::{Metrics, Sources};
+use crate::options::{Access, Issuer, Keys, Options, Rule};
+use crate::proxy::{Peer, Proxy};
+use crate::rules::{ambiguity, first_match};
 
-/// The body of every answer.
-pub type Body = BoxBody<Bytes, Infallible>;
+/// An error of a body: the upstream's, passed on.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body of every answer (the upstream's streamed through, or a few
+/// bytes of our own).
+pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +57,17 @@ pub enum ServeError {
     },
 }
 
-/// Whether the keys are in hand (for `/readyz`).
+/// Whether every key source has keys and the revocation list is in sync.
 type Ready = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// A rule's service: its middleware over the mode's inner service.
+type RuleService = BoxCloneSyncService<Request<Incoming>, Response<Body>, Infallible>;
 
 /// A bound server, not yet serving.
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    grace: Duration,
 }
 
 impl std::fmt::Debug for Server {
@@ -61,59 +76,97 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// A verifier shared by the rules that accept the same issuers.
+#[derive(Clone)]
+enum Shared {
+    One(Arc<Verifier<IssuerKeys>>),
+    Many(Arc<IssuerRouter<IssuerKeys>>),
+}
+
 impl Server {
-    /// Builds the verifier and the key source (a remote source starts
+    /// Builds the verifiers, the key sources (a remote source starts
     /// fetching in the background: the server listens at once and answers
-    /// 503 until keys arrive) and binds the address.
+    /// 503 until keys arrive) and the rules, and binds the address.
     ///
     /// # Errors
     ///
     /// [`ServeError`]: an option that cannot work, or the address taken.
     pub async fn bind(options: Options) -> Result<Self, ServeError> {
+        check(&options)?;
         let revocation = follow_revocations(&options)?;
-        let revocation_ready: Ready = match &revocation {
-            Some(sync) => {
-                let sync = sync.clone();
-                Arc::new(move || sync.is_ready())
+        let mut sources = Sources { revocation: revocation.clone(), ..Sources::default() };
+
+        let mut keys = Vec::with_capacity(options.issuers.len());
+        for issuer in &options.issuers {
+            let (resolver, algorithms) = issuer_keys(&options, issuer)?;
+            if let IssuerKeys::Fetched(source) = &resolver {
+                sources.key_sources.push((issuer.name.clone(), source.clone()));
             }
-            None => Arc::new(|| true),
-        };
-        let router = match &options.keys {
-            Keys::File(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ServeError::Config(format!("cannot read {}: {e}", path.display())))?;
-                let keys = KeySet::from_key_document(&text)
-                    .map_err(|e| ServeError::Config(format!("{}: no usable key: {e}", path.display())))?;
-                let algorithms =
-                    if options.algorithms.is_empty() { keys.algorithms() } else { options.algorithms.clone() };
-                let verifier = verifier(&options, algorithms, keys, revocation)?;
-                router(&options, verifier, revocation_ready)
+            keys.push((resolver, algorithms));
+        }
+
+        // One verifier per distinct set of accepted issuers, shared by the
+        // rules that accept it (so one token cache serves them all).
+        let mut shared: HashMap<Vec<usize>, Shared> = HashMap::new();
+        let mut layers = Vec::with_capacity(options.rules.len());
+        for rule in &options.rules {
+            if rule.access == Access::Open {
+                layers.push(None);
+                continue;
             }
-            Keys::Url(location) | Keys::Discover(location) => {
-                if options.algorithms.is_empty() {
-                    return Err(ServeError::Config(
-                        "--alg is required with a remote key source (the keys are not known before the first fetch)"
-                            .into(),
-                    ));
+            let accepted = accepted_issuers(&options, rule)?;
+            let verifier = match shared.get(&accepted) {
+                Some(verifier) => verifier.clone(),
+                None => {
+                    let verifier = shared_verifier(&options, &accepted, &keys, revocation.as_ref())?;
+                    if let Shared::One(one) = &verifier {
+                        sources.token_caches.push(one.clone());
+                    }
+                    shared.insert(accepted, verifier.clone());
+                    verifier
                 }
-                let config = if matches!(options.keys, Keys::Url(_)) {
-                    JwksConfig::new(location.clone())
-                } else {
-                    JwksConfig::discover(location.clone())
-                };
-                let source = key_source(&options, config)?;
-                let ready: Ready = {
-                    let source = source.clone();
-                    Arc::new(move || source.is_ready() && revocation_ready())
-                };
-                let verifier = verifier(&options, options.algorithms.clone(), source, revocation)?;
-                router(&options, verifier, ready)
-            }
+            };
+            layers.push(Some(verifier));
+        }
+
+        let claim_headers: Vec<HeaderName> = options.claim_headers.iter().map(|(_, h)| h.clone()).collect();
+        let mut rule_layers = Vec::with_capacity(layers.len());
+        for (rule, verifier) in options.rules.iter().zip(layers) {
+            rule_layers.push(verifier.map(|v| RuleLayer::new(&options, rule, v)));
+        }
+        sources.decisions = rule_layers.iter().flatten().map(RuleLayer::stats).collect();
+        let strip = rule_layers.iter().flatten().next().cloned();
+        let metrics = Arc::new(Metrics::new(sources));
+
+        let inner: RuleService = match &options.upstream {
+            Some(upstream) => BoxCloneSyncService::new(Proxy::new(upstream, claim_headers, Arc::clone(&metrics))),
+            None => BoxCloneSyncService::new(AuthEndpoint::new(claim_headers)),
+        };
+        let services: Vec<RuleService> = rule_layers
+            .iter()
+            .map(|layer| layer.as_ref().map_or_else(|| inner.clone(), |l| l.wrap(inner.clone())))
+            .collect();
+
+        let key_sources: Vec<JwksSource> = keys
+            .iter()
+            .filter_map(|(k, _)| if let IssuerKeys::Fetched(s) = k { Some(s.clone()) } else { None })
+            .collect();
+        let ready: Ready = Arc::new(move || {
+            key_sources.iter().all(JwksSource::is_ready) && revocation.as_ref().is_none_or(RedisSync::is_ready)
+        });
+
+        let router = Router {
+            rules: options.rules.clone().into(),
+            services: services.into(),
+            proxy: options.upstream.is_some(),
+            ready,
+            metrics,
+            strip: strip.map(|layer| Arc::new(move |headers: &mut HeaderMap| layer.strip(headers)) as Strip),
         };
         let listener = TcpListener::bind(options.listen)
             .await
             .map_err(|source| ServeError::Bind { addr: options.listen, source })?;
-        Ok(Self { listener, router })
+        Ok(Self { listener, router, grace: options.shutdown_grace })
     }
 
     /// Where it listens (the port the OS chose for port 0).
@@ -125,14 +178,9 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// The middleware's per-outcome counters.
-    #[must_use]
-    pub fn stats(&self) -> Arc<AuthStats> {
-        Arc::clone(&self.router.stats)
-    }
-
     /// Serves until `shutdown` completes, then stops accepting and lets
-    /// requests in flight finish (at most 10 s).
+    /// requests in flight finish within the grace period
+    /// ([`Options::shutdown_grace`]).
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let graceful = GracefulShutdown::new();
         let builder = auto::Builder::new(TokioExecutor::new());
@@ -141,9 +189,13 @@ impl Server {
             tokio::select! {
                 () = &mut shutdown => break,
                 accepted = self.listener.accept() => {
-                    let Ok((stream, _peer)) = accepted else { continue };
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
                     let router = self.router.clone();
-                    let service = hyper::service::service_fn(move |req| router.clone().answer(req));
+                    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                        req.extensions_mut().insert(Peer(peer));
+                        router.clone().answer(req)
+                    });
                     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                     let connection = graceful.watch(connection);
                     tokio::spawn(async move {
@@ -154,14 +206,95 @@ impl Server {
                 }
             }
         }
-        tracing::info!("shutting down: no new connections, waiting for requests in flight");
-        if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
-            tracing::warn!("requests still in flight after 10 s; closing");
+        tracing::info!(
+            grace_ms = self.grace.as_millis(),
+            "shutting down: no new connections, finishing requests in flight"
+        );
+        if tokio::time::timeout(self.grace, graceful.shutdown()).await.is_err() {
+            tracing::warn!(
+                grace_ms = self.grace.as_millis(),
+                "requests still in flight after the grace period; closing"
+            );
         }
     }
 }
 
-fn key_source(options: &Options, config: JwksConfig) -> Result<jwtgate_jwks::JwksSource, ServeError> {
+/// What cannot work, found before anything starts.
+fn check(options: &Options) -> Result<(), ServeError> {
+    if options.issuers.is_empty() {
+        return Err(ServeError::Config("no issuer configured".into()));
+    }
+    for issuer in &options.issuers {
+        if issuer.iss.is_empty() {
+            return Err(ServeError::Config(format!("issuer {:?}: no iss value", issuer.name)));
+        }
+        if issuer.audiences.is_empty() {
+            return Err(ServeError::Config(format!("issuer {:?}: no audience", issuer.name)));
+        }
+    }
+    if options.rules.is_empty() {
+        return Err(ServeError::Config("no route rule: every request would be refused".into()));
+    }
+    if !options.claim_headers.is_empty() && options.rules.iter().all(|r| r.access == Access::Open) {
+        return Err(ServeError::Config("claim headers are set but no rule checks a token".into()));
+    }
+    for rule in &options.rules {
+        if !rule.prefix.starts_with('/') {
+            return Err(ServeError::Config(format!("rule {:?}: a prefix starts with /", rule.prefix)));
+        }
+    }
+    Ok(())
+}
+
+/// The indexes of the issuers a rule accepts.
+fn accepted_issuers(options: &Options, rule: &Rule) -> Result<Vec<usize>, ServeError> {
+    if rule.issuers.is_empty() {
+        return Ok((0..options.issuers.len()).collect());
+    }
+    let mut accepted = Vec::with_capacity(rule.issuers.len());
+    for name in &rule.issuers {
+        let index = options
+            .issuers
+            .iter()
+            .position(|i| &i.name == name)
+            .ok_or_else(|| ServeError::Config(format!("rule {:?}: no issuer is named {name:?}", rule.prefix)))?;
+        accepted.push(index);
+    }
+    accepted.sort_unstable();
+    accepted.dedup();
+    Ok(accepted)
+}
+
+fn issuer_keys(options: &Options, issuer: &Issuer) -> Result<(IssuerKeys, Vec<jwtgate_verify::Algorithm>), ServeError> {
+    let named = |what: String| ServeError::Config(format!("issuer {:?}: {what}", issuer.name));
+    match &issuer.keys {
+        Keys::File(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| named(format!("cannot read {}: {e}", path.display())))?;
+            let keys = KeySet::from_key_document(&text)
+                .map_err(|e| named(format!("{}: no usable key: {e}", path.display())))?;
+            let algorithms = if issuer.algorithms.is_empty() { keys.algorithms() } else { issuer.algorithms.clone() };
+            Ok((IssuerKeys::Fixed(keys), algorithms))
+        }
+        Keys::Url(location) | Keys::Discover(location) => {
+            if issuer.algorithms.is_empty() {
+                return Err(named(
+                    "algorithms are required with a remote key source (the keys are not known before the first fetch)"
+                        .into(),
+                ));
+            }
+            let config = if matches!(issuer.keys, Keys::Url(_)) {
+                JwksConfig::new(location.clone())
+            } else {
+                JwksConfig::discover(location.clone())
+            };
+            let source = key_source(options, config).map_err(named)?;
+            Ok((IssuerKeys::Fetched(source), issuer.algorithms.clone()))
+        }
+    }
+}
+
+fn key_source(options: &Options, config: JwksConfig) -> Result<JwksSource, String> {
     let mut config = config.allow_insecure_loopback();
     if options.allow_insecure_http {
         config = config.danger_allow_insecure_http();
@@ -179,12 +312,19 @@ fn key_source(options: &Options, config: JwksConfig) -> Result<jwtgate_jwks::Jwk
     if let Some(stale) = timing.max_stale {
         config = config.max_staleness(stale);
     }
-    config.build().map_err(|e| ServeError::Config(format!("key source: {e}")))
+    let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    for path in &options.ca_certs {
+        config = config.add_root_certificate_pem(&read(path)?);
+    }
+    if let Some((cert, key)) = &options.client_identity {
+        config = config.client_identity_pem(&read(cert)?, &read(key)?);
+    }
+    config.build().map_err(|e| format!("key source: {e}"))
 }
 
 /// Starts following the revocation store, if one is configured (in the
 /// background: until the first sync every token is 503
-/// `revocation_unavailable` and `/readyz` says not ready).
+/// `revocation_unavailable` and readiness is false).
 fn follow_revocations(options: &Options) -> Result<Option<RedisSync>, ServeError> {
     let Some(revocation) = &options.revocation else { return Ok(None) };
     let mut config = RedisConfig::new(revocation.redis_url.clone()).max_lag(revocation.max_lag);
@@ -194,16 +334,16 @@ fn follow_revocations(options: &Options) -> Result<Option<RedisSync>, ServeError
     config.sync().map(Some).map_err(|e| ServeError::Config(format!("revocation store: {e}")))
 }
 
-fn verifier<R: KeyResolver>(
+fn verifier(
     options: &Options,
-    algorithms: Vec<jwtgate_verify::Algorithm>,
-    keys: R,
-    revocation: Option<RedisSync>,
-) -> Result<Verifier<R>, ServeError> {
+    issuer: &Issuer,
+    keys: &(IssuerKeys, Vec<jwtgate_verify::Algorithm>),
+    revocation: Option<&RedisSync>,
+) -> Result<Verifier<IssuerKeys>, ServeError> {
     let mut builder = Verifier::builder()
-        .issuers(options.issuers.iter().cloned())
-        .audiences(options.audiences.iter().cloned())
-        .algorithms(algorithms)
+        .issuers(issuer.iss.iter().cloned())
+        .audiences(issuer.audiences.iter().cloned())
+        .algorithms(keys.1.clone())
         .leeway(options.leeway);
     if let Some(typ) = &options.typ {
         builder = builder.require_typ(typ.clone());
@@ -212,75 +352,231 @@ fn verifier<R: KeyResolver>(
         builder = builder.token_cache(options.token_cache);
     }
     if let Some(sync) = revocation {
-        builder = builder.revocation(sync);
+        builder = builder.revocation(sync.clone());
     }
-    builder.build(keys).map_err(|e| ServeError::Config(format!("verifier: {e}")))
+    builder.build(keys.0.clone()).map_err(|e| ServeError::Config(format!("issuer {:?}: {e}", issuer.name)))
 }
 
-/// The request router: health, readiness, skipped paths, and everything
-/// else through the middleware to the auth endpoint.
+/// The verifier for tokens of the `accepted` issuers: that issuer's own
+/// for one, else an `IssuerRouter` choosing by `iss` (which verifies every
+/// token in full: jwtgate-verify's router does not consult token caches).
+fn shared_verifier(
+    options: &Options,
+    accepted: &[usize],
+    keys: &[(IssuerKeys, Vec<jwtgate_verify::Algorithm>)],
+    revocation: Option<&RedisSync>,
+) -> Result<Shared, ServeError> {
+    let pick = |i: usize| -> Result<(&Issuer, &(IssuerKeys, Vec<jwtgate_verify::Algorithm>)), ServeError> {
+        options.issuers.get(i).zip(keys.get(i)).ok_or_else(|| ServeError::Config("issuer index out of range".into()))
+    };
+    if let [only] = accepted {
+        let (issuer, keys) = pick(*only)?;
+        return Ok(Shared::One(Arc::new(verifier(options, issuer, keys, revocation)?)));
+    }
+    let mut router = IssuerRouter::new();
+    for &i in accepted {
+        let (issuer, keys) = pick(i)?;
+        for iss in &issuer.iss {
+            router = router.route(iss.clone(), verifier(options, issuer, keys, revocation)?);
+        }
+    }
+    Ok(Shared::Many(Arc::new(router)))
+}
+
+/// Removes headers that could pass for forwarded claims (on requests of
+/// rules that need no token).
+type Strip = Arc<dyn Fn(&mut HeaderMap) + Send + Sync>;
+
+/// One rule's middleware, before it wraps the inner service.
 #[derive(Clone)]
-struct Router {
-    auth: tower::util::BoxCloneSyncService<Request<Incoming>, Response<Body>, Infallible>,
-    ready: Ready,
-    skip_paths: Arc<[String]>,
-    stats: Arc<AuthStats>,
+enum RuleLayer {
+    One(JwtAuthLayer<Verifier<IssuerKeys>>),
+    Many(JwtAuthLayer<IssuerRouter<IssuerKeys>>),
 }
 
-fn router<V: TokenVerifier + Send + Sync + 'static>(options: &Options, verifier: V, ready: Ready) -> Router {
-    let mut layer = JwtAuthLayer::new(verifier).realm(options.realm.clone());
+impl RuleLayer {
+    fn new(options: &Options, rule: &Rule, verifier: Shared) -> Self {
+        match verifier {
+            Shared::One(v) => Self::One(configure(options, rule, JwtAuthLayer::from_shared(v))),
+            Shared::Many(v) => Self::Many(configure(options, rule, JwtAuthLayer::from_shared(v))),
+        }
+    }
+
+    fn stats(&self) -> Arc<jwtgate_hyper::AuthStats> {
+        match self {
+            Self::One(l) => l.stats(),
+            Self::Many(l) => l.stats(),
+        }
+    }
+
+    fn strip(&self, headers: &mut HeaderMap) {
+        match self {
+            Self::One(l) => l.remove_forwarded_headers(headers),
+            Self::Many(l) => l.remove_forwarded_headers(headers),
+        }
+    }
+
+    fn wrap(&self, inner: RuleService) -> RuleService {
+        match self {
+            Self::One(l) => boxed(l, inner),
+            Self::Many(l) => boxed(l, inner),
+        }
+    }
+}
+
+fn configure<V>(options: &Options, rule: &Rule, layer: JwtAuthLayer<V>) -> JwtAuthLayer<V> {
+    let mut layer = layer.realm(options.realm.clone());
     let mut sources = vec![TokenSource::authorization_header()];
     if let Some(cookie) = &options.cookie {
         sources.push(TokenSource::cookie(cookie.clone()));
     }
     layer = layer.token_sources(sources);
-    if !options.require_scopes.is_empty() {
-        layer = layer.require_scopes(options.require_scopes.iter().cloned());
+    if !rule.scopes.is_empty() {
+        layer = layer.require_scopes(rule.scopes.iter().cloned());
+    }
+    if rule.access == Access::Optional {
+        layer = layer.optional();
     }
     for (claim, header) in &options.claim_headers {
         layer = layer.forward_claim(claim.clone(), header.clone());
     }
-    let stats = layer.stats();
-    let endpoint = AuthEndpoint::new(options.claim_headers.iter().map(|(_, h)| h.clone()).collect());
-    let auth = ServiceExt::<Request<Incoming>>::map_response(
-        layer.layer(endpoint),
-        |response: Response<jwtgate_hyper::ResponseBody<Full<Bytes>>>| response.map(BodyExt::boxed),
-    );
-    Router {
-        auth: tower::util::BoxCloneSyncService::new(auth),
-        ready,
-        skip_paths: options.skip_paths.clone().into(),
-        stats,
-    }
+    layer
+}
+
+fn boxed<V: TokenVerifier + 'static>(layer: &JwtAuthLayer<V>, inner: RuleService) -> RuleService {
+    BoxCloneSyncService::new(ServiceExt::<Request<Incoming>>::map_response(
+        layer.layer(inner),
+        |response: Response<jwtgate_hyper::ResponseBody<Body>>| response.map(BodyExt::boxed_unsync),
+    ))
+}
+
+/// The request router: `/.jwtgate/`, the path checks, the rules.
+#[derive(Clone)]
+struct Router {
+    rules: Arc<[Rule]>,
+    services: Arc<[RuleService]>,
+    proxy: bool,
+    ready: Ready,
+    metrics: Arc<Metrics>,
+    strip: Option<Strip>,
 }
 
 impl Router {
-    async fn answer(self, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
-        match req.uri().path() {
-            "/healthz" => return Ok(plain(StatusCode::OK, "ok")),
-            "/readyz" => {
-                return Ok(if (self.ready)() {
-                    plain(StatusCode::OK, "ready")
-                } else {
-                    plain(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "not ready: keys not in hand, or revocation list not in sync",
-                    )
-                });
+    async fn answer(self, mut req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+        let start = Instant::now();
+        if let Some(response) = self.own(&req) {
+            return Ok(response);
+        }
+        // The proxy judges the request it forwards; the auth endpoint the
+        // one its ingress describes.
+        let (method, path) = if self.proxy {
+            (req.method().clone(), req.uri().path().to_owned())
+        } else {
+            (original_method(&req), original_path(&req))
+        };
+        let (response, outcome) = match self.route(&method, &path) {
+            Err((status, code, description)) => {
+                self.metrics.server_outcome(code);
+                (refusal(status, code, description), code)
             }
-            _ => {}
+            Ok(index) => {
+                let open = self.rules.get(index).is_some_and(|rule| rule.access == Access::Open);
+                if open {
+                    if let Some(strip) = &self.strip {
+                        strip(req.headers_mut());
+                    }
+                    self.metrics.server_outcome("open");
+                }
+                let Some(service) = self.services.get(index) else {
+                    return Ok(refusal(StatusCode::INTERNAL_SERVER_ERROR, "no_route", "rule without a service"));
+                };
+                let response = service.clone().oneshot(req).await?;
+                let outcome = match response.extensions().get::<Refused>() {
+                    Some(Refused(code)) => code,
+                    None if open => "open",
+                    None if response.extensions().get::<RegisteredClaims>().is_some() => "accepted",
+                    None => "anonymous",
+                };
+                (response, outcome)
+            }
+        };
+        self.metrics.observe_latency(start);
+        let iss = response.extensions().get::<RegisteredClaims>().and_then(RegisteredClaims::issuer).unwrap_or("-");
+        tracing::info!(
+            target: "jwtgate::access",
+            method = method.as_str(),
+            path = path.as_str(),
+            status = response.status().as_u16(),
+            outcome,
+            iss,
+            micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "decision"
+        );
+        Ok(response)
+    }
+
+    /// The rule for a request, or why there is none.
+    fn route(&self, method: &Method, path: &str) -> Result<usize, (StatusCode, &'static str, &'static str)> {
+        // An ingress passes on only 401 and 403 from an auth endpoint
+        // (anything else becomes its own 500), so the endpoint refuses
+        // with 403; the proxy answers as precisely as HTTP allows.
+        let (bad_path, no_rule) = if self.proxy {
+            (StatusCode::BAD_REQUEST, StatusCode::FORBIDDEN)
+        } else {
+            (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN)
+        };
+        if let Some(why) = ambiguity(path) {
+            return Err((bad_path, "ambiguous_path", why));
         }
-        let path = original_path(&req);
-        if self.skip_paths.iter().any(|prefix| path.starts_with(prefix.as_str())) {
-            return Ok(plain(StatusCode::OK, ""));
-        }
-        self.auth.oneshot(req).await
+        first_match(&self.rules, method, path).ok_or((no_rule, "no_route", "no route rule covers this request"))
+    }
+
+    /// `/.jwtgate/health`, `/.jwtgate/ready`, `/.jwtgate/metrics`.
+    fn own(&self, req: &Request<Incoming>) -> Option<Response<Body>> {
+        let path = req.uri().path().strip_prefix("/.jwtgate/")?;
+        let response = match path {
+            "health" => plain(StatusCode::OK, "ok"),
+            "ready" if (self.ready)() => plain(StatusCode::OK, "ready"),
+            "ready" => {
+                plain(StatusCode::SERVICE_UNAVAILABLE, "not ready: keys not in hand, or revocation list not in sync")
+            }
+            "metrics" => match self.metrics.render() {
+                Some(text) => {
+                    let mut response = Response::new(full(Bytes::from(text)));
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                    );
+                    response
+                }
+                None => plain(StatusCode::INTERNAL_SERVER_ERROR, "metrics could not be written"),
+            },
+            _ => plain(StatusCode::NOT_FOUND, "unknown jwtgate endpoint"),
+        };
+        Some(response)
     }
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+}
+
+/// A short text answer of the server's own.
+pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut response = Response::new(full(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A refusal of the server's own, shaped like the middleware's (JSON with
+/// a stable `code`).
+fn refusal(status: StatusCode, code: &'static str, description: &'static str) -> Response<Body> {
+    let body = format!("{{\"error_description\":\"{description}\",\"code\":\"{code}\"}}");
+    let mut response = Response::new(full(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     response
 }

@@ -6,4 +6,5 @@ pub mod jwk;
 pub mod key;
 pub mod keygen;
 pub mod mint;
+pub mod nginx;
 pub mod redis_server;
