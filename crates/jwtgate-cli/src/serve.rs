@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use jwtgate_serve::{
     Access, DEFAULT_SHUTDOWN_GRACE, DEFAULT_UPSTREAM_TIMEOUT, Issuer, KeyTiming, Keys, Options, Revocation, Rule,
-    Server, Upstream, parse_duration, parse_upstream,
+    Server, TokenSource, Upstream, parse_duration, parse_upstream,
 };
 
 use crate::failure::Failure;
@@ -63,6 +63,15 @@ pub(crate) struct ServeArgs {
     /// Also take the token from this cookie.
     #[arg(long, value_name = "NAME")]
     cookie: Option<String>,
+    /// Also take the token from a Sec-WebSocket-Protocol entry starting
+    /// with PREFIX (browsers cannot set headers on a WebSocket handshake);
+    /// the entry never reaches the upstream.
+    #[arg(long, value_name = "PREFIX", conflicts_with = "kubernetes_websocket_token")]
+    websocket_token_prefix: Option<String>,
+    /// Also take the token from a Sec-WebSocket-Protocol entry in
+    /// Kubernetes' convention: base64url.bearer.authorization.k8s.io.<base64url(token)>.
+    #[arg(long)]
+    kubernetes_websocket_token: bool,
     /// Hand a claim on as a header (repeatable), e.g. sub=X-User-Id: on the
     /// answer (auth endpoint) or the forwarded request (proxy). Incoming
     /// headers of that name are always removed first.
@@ -145,6 +154,8 @@ impl ServeArgs {
             ("--typ", self.typ.is_some()),
             ("--require-scope", !self.require_scopes.is_empty()),
             ("--cookie", self.cookie.is_some()),
+            ("--websocket-token-prefix", self.websocket_token_prefix.is_some()),
+            ("--kubernetes-websocket-token", self.kubernetes_websocket_token),
             ("--claim-header", !self.claim_headers.is_empty()),
             ("--skip-path", !self.skip_paths.is_empty()),
             ("--token-cache", self.token_cache.is_some()),
@@ -241,6 +252,11 @@ fn options_from_flags(args: ServeArgs) -> Result<Options, Failure> {
     }
     options.typ = args.typ;
     options.cookie = args.cookie;
+    options.websocket_token = match (args.websocket_token_prefix, args.kubernetes_websocket_token) {
+        (Some(prefix), _) => Some(TokenSource::websocket_protocol(prefix)),
+        (None, true) => Some(TokenSource::kubernetes_websocket_protocol()),
+        (None, false) => None,
+    };
     options.claim_headers = claim_headers;
     options.token_cache = args.token_cache.unwrap_or(0);
     options.allow_insecure_http = args.allow_insecure_http;

@@ -26,4 +26,4 @@ pub use rejection::Rejection;
 pub use scopes::{RequireScopes, RequireScopesLayer};
 pub use service::{JwtAuth, Refused};
 pub use stats::{AuthStats, OUTCOMES};
-pub use token_source::TokenSource;
+pub use token_source::{KUBERNETES_WEBSOCKET_PREFIX, TokenSource};

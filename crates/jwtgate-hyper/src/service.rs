@@ -17,7 +17,7 @@ use crate::claims::{AuthContext, JsonMap, RegisteredClaims, VerifiedClaims};
 use crate::future::{ResponseFuture, rejection_response};
 use crate::layer::Config;
 use crate::rejection::Rejection;
-use crate::token_source::extract;
+use crate::token_source::{extract, strip_protocol_tokens};
 
 /// Authenticates each request before passing it to `S`. Built by
 /// [`JwtAuthLayer`](crate::JwtAuthLayer).
@@ -105,6 +105,7 @@ impl<V> Config<V> {
     /// Leaves the auth layer's context for the layers and extractors
     /// behind it, on every request it lets through.
     fn mark<T: 'static, B>(&self, req: &mut Request<B>) {
+        strip_protocol_tokens(&self.sources, req.headers_mut());
         req.extensions_mut()
             .insert(AuthContext { responder: Arc::clone(&self.responder), claims_type: std::any::type_name::<T>() });
     }
@@ -267,8 +268,8 @@ where
             Ok(None) if config.optional => Decision::Anonymous,
             Ok(None) => Decision::Reject(Rejection::MissingToken),
             Ok(Some(token)) => with_scratch(|scratch| {
-                match config.verifier.verify_before_refresh_with(config.cache.as_deref(), token, scratch) {
-                    Err(e) if V::REFRESHES && worth_refreshing(&e) => Decision::Refresh(token.to_owned()),
+                match config.verifier.verify_before_refresh_with(config.cache.as_deref(), &token, scratch) {
+                    Err(e) if V::REFRESHES && worth_refreshing(&e) => Decision::Refresh(token.into_owned()),
                     outcome => match config.judge(outcome) {
                         Ok(admitted) => Decision::Admit(admitted),
                         Err(rejection) => Decision::Reject(rejection),

@@ -1,8 +1,10 @@
 //! Where a request's token is looked for, and the strict syntax each place
 //! allows.
 
-use http::header::{AUTHORIZATION, COOKIE};
-use http::{HeaderMap, HeaderName, Uri};
+use std::borrow::Cow;
+
+use http::header::{AUTHORIZATION, COOKIE, SEC_WEBSOCKET_PROTOCOL};
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
 /// One place a token may come from. The middleware looks in every
 /// configured place; a request that presents more than one token is refused
@@ -16,7 +18,16 @@ enum Kind {
     Cookie(String),
     Header(HeaderName),
     Query(String),
+    /// An entry of `Sec-WebSocket-Protocol` starting with `prefix`.
+    WebSocketProtocol {
+        prefix: String,
+        base64url: bool,
+    },
 }
+
+/// The subprotocol prefix of Kubernetes' convention for bearer tokens on
+/// WebSocket handshakes (the token follows, base64url-encoded).
+pub const KUBERNETES_WEBSOCKET_PREFIX: &str = "base64url.bearer.authorization.k8s.io.";
 
 impl TokenSource {
     /// `Authorization: Bearer <token>` (RFC 6750 2.1): the scheme is
@@ -50,6 +61,52 @@ impl TokenSource {
     #[must_use]
     pub fn insecure_query_parameter(name: impl Into<String>) -> Self {
         Self(Kind::Query(name.into()))
+    }
+
+    /// An entry of the `Sec-WebSocket-Protocol` header that starts with
+    /// `prefix`; the rest of the entry is the token. Browsers cannot set
+    /// headers on a WebSocket handshake, but they can offer subprotocols,
+    /// so a token can ride in one without reaching the URL (and the access
+    /// logs). The entry is removed from the request before the service
+    /// sees it: the service chooses among the client's other subprotocols
+    /// and echoes its choice, so a client must offer a real subprotocol
+    /// next to the token entry (a browser refuses a handshake answered
+    /// without one of the subprotocols it offered).
+    #[must_use]
+    pub fn websocket_protocol(prefix: impl Into<String>) -> Self {
+        Self(Kind::WebSocketProtocol { prefix: prefix.into(), base64url: false })
+    }
+
+    /// Kubernetes' convention, [`TokenSource::websocket_protocol`] with
+    /// the prefix [`KUBERNETES_WEBSOCKET_PREFIX`] and the token
+    /// base64url-encoded (unpadded) after it, as `kubectl` and the
+    /// Kubernetes JavaScript client send it.
+    #[must_use]
+    pub fn kubernetes_websocket_protocol() -> Self {
+        Self(Kind::WebSocketProtocol { prefix: KUBERNETES_WEBSOCKET_PREFIX.to_owned(), base64url: true })
+    }
+
+    /// Removes the entries this source reads from `Sec-WebSocket-Protocol`
+    /// (the header goes when nothing else is left in it).
+    fn strip(&self, headers: &mut HeaderMap) {
+        let Kind::WebSocketProtocol { prefix, .. } = &self.0 else { return };
+        if !headers.contains_key(SEC_WEBSOCKET_PROTOCOL) {
+            return;
+        }
+        let kept: Vec<String> = headers
+            .get_all(SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .flat_map(|v| v.to_str().unwrap_or_default().split(','))
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty() && !entry.starts_with(prefix.as_str()))
+            .map(str::to_owned)
+            .collect();
+        headers.remove(SEC_WEBSOCKET_PROTOCOL);
+        if let Ok(value) = HeaderValue::from_str(&kept.join(", "))
+            && !kept.is_empty()
+        {
+            headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
+        }
     }
 
     /// Every token this source finds in the request, in order.
@@ -90,8 +147,46 @@ impl TokenSource {
                     }
                 }
             }
+            Kind::WebSocketProtocol { prefix, base64url } => {
+                for value in headers.get_all(SEC_WEBSOCKET_PROTOCOL) {
+                    let Ok(value) = value.to_str() else { continue };
+                    for entry in value.split(',').map(str::trim) {
+                        let Some(rest) = entry.strip_prefix(prefix.as_str()) else { continue };
+                        if *base64url {
+                            found.push_owned(decoded_token(rest).ok_or(BadRequest::Syntax)?)?;
+                        } else {
+                            found.push(b64token(rest).ok_or(BadRequest::Syntax)?)?;
+                        }
+                    }
+                }
+            }
         }
         Ok(())
+    }
+}
+
+/// A token sent base64url-encoded (unpadded, canonical): decoded, and
+/// still required to be one b64token (a JWS compact serialization is).
+fn decoded_token(encoded: &str) -> Option<String> {
+    // Far above any token size a verifier accepts (8 KiB by default):
+    // refused before the allocation.
+    const MAX_ENCODED: usize = 64 * 1024;
+    if encoded.len() > MAX_ENCODED {
+        return None;
+    }
+    let mut out = vec![0_u8; jwtgate_parse::base64url::decoded_len(encoded.len())?];
+    let len = jwtgate_parse::base64url::decode(encoded.as_bytes(), &mut out).ok()?.len();
+    out.truncate(len);
+    let token = String::from_utf8(out).ok()?;
+    b64token(&token)?;
+    Some(token)
+}
+
+/// Removes the `Sec-WebSocket-Protocol` entries any of `sources` reads, so
+/// that a token never reaches the service (which might echo or log it).
+pub(crate) fn strip_protocol_tokens(sources: &[TokenSource], headers: &mut HeaderMap) {
+    for source in sources {
+        source.strip(headers);
     }
 }
 
@@ -116,20 +211,25 @@ impl BadRequest {
 
 /// At most one token; a second is an error.
 #[derive(Default)]
-struct Found<'r>(Option<&'r str>);
+struct Found<'r>(Option<Cow<'r, str>>);
 
 impl<'r> Found<'r> {
     fn push(&mut self, token: &'r str) -> Result<(), BadRequest> {
-        if self.0.replace(token).is_some() { Err(BadRequest::MoreThanOne) } else { Ok(()) }
+        if self.0.replace(Cow::Borrowed(token)).is_some() { Err(BadRequest::MoreThanOne) } else { Ok(()) }
+    }
+
+    fn push_owned(&mut self, token: String) -> Result<(), BadRequest> {
+        if self.0.replace(Cow::Owned(token)).is_some() { Err(BadRequest::MoreThanOne) } else { Ok(()) }
     }
 }
 
-/// The single token of the request, looking in every source.
+/// The single token of the request, looking in every source (borrowed
+/// from the request, except a token that had to be decoded).
 pub(crate) fn extract<'r>(
     sources: &[TokenSource],
     headers: &'r HeaderMap,
     uri: &'r Uri,
-) -> Result<Option<&'r str>, BadRequest> {
+) -> Result<Option<Cow<'r, str>>, BadRequest> {
     let mut found = Found::default();
     for source in sources {
         source.find(headers, uri, &mut found)?;
@@ -186,7 +286,7 @@ mod tests {
     use http::Request;
 
     fn run(sources: &[TokenSource], req: &Request<()>) -> Result<Option<&'static str>, BadRequest> {
-        extract(sources, req.headers(), req.uri()).map(|t| t.map(|t| -> &'static str { t.to_owned().leak() }))
+        extract(sources, req.headers(), req.uri()).map(|t| t.map(|t| -> &'static str { t.into_owned().leak() }))
     }
 
     fn auth(value: &str) -> Request<()> {
@@ -256,5 +356,44 @@ mod tests {
         assert_eq!(run(&[TokenSource::header(name.clone())], &req), Ok(Some("a.b.c")));
         let req = Request::builder().header(&name, "Bearer a.b.c").body(()).unwrap();
         assert_eq!(run(&[TokenSource::header(name)], &req), Err(BadRequest::Syntax));
+    }
+
+    fn offering(protocols: &str) -> Request<()> {
+        Request::builder().header(SEC_WEBSOCKET_PROTOCOL, protocols).body(()).unwrap()
+    }
+
+    #[test]
+    fn a_token_in_a_websocket_subprotocol_is_found_and_stripped() {
+        let raw = [TokenSource::websocket_protocol("access_token.")];
+        assert_eq!(run(&raw, &offering("chat, access_token.a.b.c")), Ok(Some("a.b.c")));
+        assert_eq!(run(&raw, &offering("chat")), Ok(None));
+        assert_eq!(run(&raw, &offering("access_token.a b")), Err(BadRequest::Syntax));
+        assert_eq!(run(&raw, &offering("access_token.a, access_token.b")), Err(BadRequest::MoreThanOne));
+        let mut req = offering("chat, access_token.a.b.c, superchat");
+        strip_protocol_tokens(&raw, req.headers_mut());
+        assert_eq!(req.headers()[SEC_WEBSOCKET_PROTOCOL], "chat, superchat");
+        let mut req = offering("access_token.a.b.c");
+        strip_protocol_tokens(&raw, req.headers_mut());
+        assert!(req.headers().get(SEC_WEBSOCKET_PROTOCOL).is_none());
+    }
+
+    #[test]
+    fn kubernetes_tokens_are_base64url_decoded() {
+        let k8s = [TokenSource::kubernetes_websocket_protocol()];
+        // base64url("a.b.c") = "YS5iLmM"
+        let offer = format!("base64.channel.k8s.io, {KUBERNETES_WEBSOCKET_PREFIX}YS5iLmM");
+        assert_eq!(run(&k8s, &offering(&offer)), Ok(Some("a.b.c")));
+        // Not base64url, or decoding to something that is not a token.
+        assert_eq!(run(&k8s, &offering(&format!("{KUBERNETES_WEBSOCKET_PREFIX}a.b"))), Err(BadRequest::Syntax));
+        // base64url("a b") = "YSBi"
+        assert_eq!(run(&k8s, &offering(&format!("{KUBERNETES_WEBSOCKET_PREFIX}YSBi"))), Err(BadRequest::Syntax));
+        // With the Authorization header too: two tokens.
+        let both = Request::builder()
+            .header(AUTHORIZATION, "Bearer a.b.c")
+            .header(SEC_WEBSOCKET_PROTOCOL, format!("chat, {KUBERNETES_WEBSOCKET_PREFIX}YS5iLmM"))
+            .body(())
+            .unwrap();
+        let all = [TokenSource::authorization_header(), TokenSource::kubernetes_websocket_protocol()];
+        assert_eq!(run(&all, &both), Err(BadRequest::MoreThanOne));
     }
 }

@@ -36,6 +36,9 @@ struct File {
     leeway: Option<Spanned<String>>,
     typ: Option<String>,
     cookie: Option<String>,
+    websocket_token_prefix: Option<String>,
+    #[serde(default)]
+    kubernetes_websocket_token: bool,
     #[serde(default)]
     token_cache: usize,
     #[serde(default)]
@@ -207,6 +210,16 @@ impl Options {
         }
         options.typ = file.typ;
         options.cookie = file.cookie;
+        options.websocket_token = match (file.websocket_token_prefix, file.kubernetes_websocket_token) {
+            (None, false) => None,
+            (Some(prefix), false) => Some(jwtgate_hyper::TokenSource::websocket_protocol(prefix)),
+            (None, true) => Some(jwtgate_hyper::TokenSource::kubernetes_websocket_protocol()),
+            (Some(_), true) => {
+                return Err(ConfigFileError {
+                    message: "websocket_token_prefix and kubernetes_websocket_token: one or the other".into(),
+                });
+            }
+        };
         options.claim_headers = claim_headers;
         options.token_cache = file.token_cache;
         options.allow_insecure_http = file.allow_insecure_http;

@@ -144,6 +144,11 @@ pub struct Options {
     pub typ: Option<String>,
     /// Also read the token from this cookie.
     pub cookie: Option<String>,
+    /// Also read the token from a `Sec-WebSocket-Protocol` entry
+    /// ([`TokenSource::websocket_protocol`](jwtgate_hyper::TokenSource::websocket_protocol)
+    /// or [`TokenSource::kubernetes_websocket_protocol`](jwtgate_hyper::TokenSource::kubernetes_websocket_protocol));
+    /// the entry never reaches the upstream.
+    pub websocket_token: Option<jwtgate_hyper::TokenSource>,
     /// Claims handed on as headers: on the answer (auth endpoint) or on
     /// the forwarded request (reverse proxy).
     pub claim_headers: Vec<(String, HeaderName)>,
@@ -186,6 +191,7 @@ impl Options {
             leeway: jwtgate_verify::DEFAULT_LEEWAY,
             typ: None,
             cookie: None,
+            websocket_token: None,
             claim_headers: Vec::new(),
             token_cache: 0,
             allow_insecure_http: false,

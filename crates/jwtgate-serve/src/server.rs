@@ -430,6 +430,7 @@ fn configure<V>(options: &Options, rule: &Rule, layer: JwtAuthLayer<V>) -> JwtAu
     if let Some(cookie) = &options.cookie {
         sources.push(TokenSource::cookie(cookie.clone()));
     }
+    sources.extend(options.websocket_token.clone());
     layer = layer.token_sources(sources);
     if !rule.scopes.is_empty() {
         layer = layer.require_scopes(rule.scopes.iter().cloned());

@@ -220,6 +220,58 @@ fn a_websocket_echo_works_through_the_proxy() {
     });
 }
 
+/// A browser cannot set headers on a handshake: the token rides in a
+/// subprotocol (Kubernetes' convention), never reaches the upstream, and
+/// the upstream's choice among the other subprotocols comes back.
+#[test]
+fn a_websocket_token_in_a_subprotocol_is_verified_and_never_forwarded() {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+    let runtime = runtime();
+    let (up, _) = upstream(&runtime);
+    let keys = keys("ed-1");
+    let jwks = keys.jwks();
+    let upstream_url = format!("http://{up}");
+    let s = serve(&[
+        "--upstream",
+        &upstream_url,
+        "--jwks",
+        &jwks,
+        "--issuer",
+        ISS,
+        "--audience",
+        AUD,
+        "--kubernetes-websocket-token",
+    ]);
+    let encoded = jwtgate_testkit::jwk::b64(keys.token("x", "5m"));
+    let url = format!("ws://{}/ws", s.addr);
+    runtime.block_on(async {
+        let mut request = url.as_str().into_client_request().unwrap();
+        let offer = format!("chat.v1, base64url.bearer.authorization.k8s.io.{encoded}");
+        request.headers_mut().insert("sec-websocket-protocol", offer.parse().unwrap());
+        let (mut ws, response) =
+            tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(request))
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(response.status(), 101);
+        assert_eq!(response.headers()["sec-websocket-protocol"], "chat.v1");
+        let seen = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(seen.into_text().unwrap().as_str(), "chat.v1", "the upstream saw the token entry");
+
+        // A bad token in the subprotocol: 401, no upgrade.
+        let mut request = url.as_str().into_client_request().unwrap();
+        let bad =
+            format!("chat.v1, base64url.bearer.authorization.k8s.io.{}", jwtgate_testkit::jwk::b64("not.a.token"));
+        request.headers_mut().insert("sec-websocket-protocol", bad.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+            other => panic!("expected a 401 handshake, got {other:?}"),
+        }
+    });
+}
+
 #[cfg(unix)]
 #[test]
 fn sigterm_lets_requests_in_flight_finish_then_exits_0() {

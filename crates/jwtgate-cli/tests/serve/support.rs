@@ -256,11 +256,17 @@ pub(crate) fn upstream(runtime: &tokio::runtime::Runtime) -> (SocketAddr, Arc<Se
     (addr, seen)
 }
 
-/// Accepts a WebSocket handshake and echoes every message.
+/// Accepts a WebSocket handshake and echoes every message. When the
+/// client offers subprotocols it chooses the first, and its first message
+/// is the `Sec-WebSocket-Protocol` header it was sent.
 fn websocket_echo(mut req: Request<Incoming>) -> Response<Body> {
     use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
     let key = req.headers().get("sec-websocket-key").unwrap().as_bytes().to_vec();
+    let offered = req.headers().get("sec-websocket-protocol").map(|v| v.to_str().unwrap().to_owned());
+    let chosen = offered.as_deref().and_then(|o| o.split(',').next()).map(|p| p.trim().to_owned());
+    let report = offered.clone();
     let upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         let upgraded = upgrade.await.unwrap();
@@ -270,6 +276,9 @@ fn websocket_echo(mut req: Request<Incoming>) -> Response<Body> {
             None,
         )
         .await;
+        if let Some(offered) = report {
+            ws.send(Message::text(offered)).await.unwrap();
+        }
         while let Some(Ok(message)) = ws.next().await {
             if message.is_close() {
                 break;
@@ -285,6 +294,9 @@ fn websocket_echo(mut req: Request<Incoming>) -> Response<Body> {
     headers.insert("connection", "upgrade".parse().unwrap());
     headers.insert("upgrade", "websocket".parse().unwrap());
     headers.insert("sec-websocket-accept", derive_accept_key(&key).parse().unwrap());
+    if let Some(chosen) = chosen {
+        headers.insert("sec-websocket-protocol", chosen.parse().unwrap());
+    }
     response
 }
 
