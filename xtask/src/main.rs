@@ -2,6 +2,7 @@
 //! pattern: plain Rust, so they run wherever the toolchain does).
 
 mod bench;
+mod bench_serve;
 mod ci;
 mod fuzz;
 mod instructions;
@@ -133,9 +134,13 @@ enum Task {
         /// Concurrent keep-alive connections
         #[arg(long, default_value_t = 32)]
         connections: u32,
+        /// Instead: `jwtgate serve` as a reverse proxy against the same
+        /// upstream reached directly and through nginx (needs wrk, nginx)
+        #[arg(long)]
+        serve: bool,
         /// Instead: run the benches the READMEs quote and write
         /// BENCHMARKS.md from that one run (takes about 20 minutes)
-        #[arg(long, conflicts_with_all = ["requests", "connections"])]
+        #[arg(long, conflicts_with_all = ["requests", "connections", "serve"])]
         report: bool,
     },
     /// Run the cargo-fuzz targets (all, or one) for a time each.
@@ -194,7 +199,7 @@ fn main() -> ExitCode {
         Task::Demo { port, keep_running, .. } => xtask::demo::run(&root(), port, keep_running),
         Task::Issuer { keys, port, issuer } => xtask::issuer::run(&keys, port, issuer.as_deref()),
         Task::Bench { report: true, .. } => report::run(&root()),
-        Task::Bench { requests, connections, .. } => bench::run(&root(), requests, connections),
+        Task::Bench { requests, connections, serve, .. } => bench::run(&root(), requests, connections, serve),
         Task::Fuzz { target, time, no_sanitizer } => {
             let sanitizer = if no_sanitizer { fuzz::Sanitizer::None } else { fuzz::Sanitizer::Default };
             fuzz::run(&root(), target.as_deref(), time.unwrap_or_else(ci::fuzz_seconds), sanitizer)

@@ -21,8 +21,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
     /// Read the settings from this TOML file (several issuers, route
-    /// rules); only --listen, --log-format and --revocation-redis may be
-    /// given with it.
+    /// rules); only --listen, --log-format, --decision-log and
+    /// --revocation-redis may be given with it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Reverse-proxy mode: forward what passes to this service
@@ -32,9 +32,15 @@ pub(crate) struct ServeArgs {
     /// Longest wait for the upstream's response head (504 after).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     upstream_timeout: Option<Duration>,
-    /// Remove the Authorization header before forwarding upstream.
+    /// Remove the token (Authorization: Bearer, the token cookie, the
+    /// WebSocket subprotocol entry) before forwarding upstream.
     #[arg(long)]
     strip_token: bool,
+    /// Behind a proxy that sets them: keep its Forwarded / X-Forwarded-*
+    /// (appending the client's address) instead of dropping what the
+    /// client sent.
+    #[arg(long)]
+    trust_forwarded: bool,
     /// A JWKS URL, or a JWKS / JWK / PEM file.
     #[arg(long, value_name = "URL|PATH", conflicts_with = "discover")]
     jwks: Option<String>,
@@ -122,6 +128,10 @@ pub(crate) struct ServeArgs {
     /// (counted and warned) instead of answering 503.
     #[arg(long, requires = "revocation_redis")]
     revocation_fail_open: bool,
+    /// Client connections served at once (default 10000); more wait in
+    /// the listen queue.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
     /// After SIGTERM or Ctrl-C, how long requests in flight may take
     /// (default 10s).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
@@ -129,6 +139,17 @@ pub(crate) struct ServeArgs {
     /// Log lines on stderr as text or one JSON object each.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// One INFO line per decision (method, path, status, outcome, iss,
+    /// time); `off` leaves only warnings and key-source events.
+    #[arg(long, value_enum, default_value = "on")]
+    decision_log: Switch,
+}
+
+/// On or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 /// The shape of log lines.
@@ -145,6 +166,7 @@ impl ServeArgs {
             ("--upstream", self.upstream.is_some()),
             ("--upstream-timeout", self.upstream_timeout.is_some()),
             ("--strip-token", self.strip_token),
+            ("--trust-forwarded", self.trust_forwarded),
             ("--jwks", self.jwks.is_some()),
             ("--discover", self.discover.is_some()),
             ("--issuer", !self.issuers.is_empty()),
@@ -169,6 +191,7 @@ impl ServeArgs {
             ("--revocation-max-lag", self.revocation_max_lag.is_some()),
             ("--revocation-fail-open", self.revocation_fail_open),
             ("--shutdown-grace", self.shutdown_grace.is_some()),
+            ("--max-connections", self.max_connections.is_some()),
         ];
         given.into_iter().filter_map(|(flag, set)| set.then_some(flag)).collect()
     }
@@ -279,9 +302,13 @@ fn options_from_flags(args: ServeArgs) -> Result<Options, Failure> {
             url: parse_upstream(&url).map_err(|e| Failure::Config(format!("--upstream {e}")))?,
             timeout: args.upstream_timeout.unwrap_or(DEFAULT_UPSTREAM_TIMEOUT),
             strip_token: args.strip_token,
+            trust_forwarded: args.trust_forwarded,
         }),
     };
     options.shutdown_grace = args.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE);
+    if let Some(max) = args.max_connections {
+        options.max_connections = max;
+    }
     Ok(options)
 }
 
@@ -289,14 +316,15 @@ fn options_from_flags(args: ServeArgs) -> Result<Options, Failure> {
 /// never the token) and key-source events go to stderr; stdout carries
 /// only the address. The middleware's and verifier's own refusal lines
 /// are left out below WARN: the access line says the same once.
-fn init_logs(format: LogFormat) {
+fn init_logs(format: LogFormat, decisions: Switch) {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let targets = Targets::new()
         .with_default(LevelFilter::INFO)
         .with_target("jwtgate_hyper", LevelFilter::WARN)
-        .with_target("jwtgate_verify", LevelFilter::WARN);
+        .with_target("jwtgate_verify", LevelFilter::WARN)
+        .with_target("jwtgate::access", if decisions == Switch::On { LevelFilter::INFO } else { LevelFilter::OFF });
     let registry = tracing_subscriber::registry().with(targets);
     let _ = match format {
         LogFormat::Text => {
@@ -311,12 +339,12 @@ fn init_logs(format: LogFormat) {
 /// Runs the server until SIGTERM or Ctrl-C; exit 0 after a clean stop,
 /// 2 for options that cannot work.
 pub(crate) fn run(args: ServeArgs) -> Result<u8, Failure> {
-    let log_format = args.log_format;
+    let (log_format, decision_log) = (args.log_format, args.decision_log);
     let options = match args.config.clone() {
         Some(path) => options_from_file(&path, args)?,
         None => options_from_flags(args)?,
     };
-    init_logs(log_format);
+    init_logs(log_format, decision_log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

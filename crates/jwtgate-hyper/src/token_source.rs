@@ -86,6 +86,53 @@ impl TokenSource {
         Self(Kind::WebSocketProtocol { prefix: KUBERNETES_WEBSOCKET_PREFIX.to_owned(), base64url: true })
     }
 
+    /// Removes from `headers` what this source would read a token from:
+    /// `Authorization` values with the `Bearer` scheme (others, such as
+    /// `Basic`, stay), the cookie of that name (the other cookies stay),
+    /// the header, the subprotocol entries. A query parameter is not in
+    /// the headers and stays. For requests routed around the middleware
+    /// (paths that need no token) on their way to a service that must not
+    /// see a token nothing verified, and for proxies that strip verified
+    /// tokens before forwarding.
+    pub fn remove_from(&self, headers: &mut HeaderMap) {
+        match &self.0 {
+            Kind::Authorization => {
+                let kept: Vec<HeaderValue> =
+                    headers.get_all(AUTHORIZATION).iter().filter(|v| !is_bearer(v.as_bytes())).cloned().collect();
+                if headers.remove(AUTHORIZATION).is_some() {
+                    for value in kept {
+                        headers.append(AUTHORIZATION, value);
+                    }
+                }
+            }
+            Kind::Cookie(name) => {
+                if !headers.contains_key(COOKIE) {
+                    return;
+                }
+                // One line, as HTTP/1.1 wants it (RFC 6265 5.4), without
+                // the token's cookie.
+                let kept: Vec<&str> = headers
+                    .get_all(COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(';'))
+                    .map(|pair| pair.trim_matches(' '))
+                    .filter(|pair| !pair.is_empty() && pair.split_once('=').is_none_or(|(n, _)| n != name))
+                    .collect();
+                let line = HeaderValue::from_str(&kept.join("; ")).ok().filter(|_| !kept.is_empty());
+                headers.remove(COOKIE);
+                if let Some(line) = line {
+                    headers.insert(COOKIE, line);
+                }
+            }
+            Kind::Header(name) => {
+                headers.remove(name);
+            }
+            Kind::Query(_) => {}
+            Kind::WebSocketProtocol { .. } => self.strip(headers),
+        }
+    }
+
     /// Removes the entries this source reads from `Sec-WebSocket-Protocol`
     /// (the header goes when nothing else is left in it).
     fn strip(&self, headers: &mut HeaderMap) {
@@ -235,6 +282,12 @@ pub(crate) fn extract<'r>(
         source.find(headers, uri, &mut found)?;
     }
     Ok(found.0)
+}
+
+/// Whether an `Authorization` value uses the `Bearer` scheme.
+fn is_bearer(value: &[u8]) -> bool {
+    let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
+    value.get(..scheme_end).is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"bearer"))
 }
 
 /// `credentials = "Bearer" 1*SP b64token` (RFC 6750 2.1, scheme
@@ -395,5 +448,24 @@ mod tests {
             .unwrap();
         let all = [TokenSource::authorization_header(), TokenSource::kubernetes_websocket_protocol()];
         assert_eq!(run(&all, &both), Err(BadRequest::MoreThanOne));
+    }
+
+    #[test]
+    fn remove_from_takes_the_token_and_leaves_the_rest() {
+        let mut req = Request::builder()
+            .header(AUTHORIZATION, "Bearer a.b.c")
+            .header(AUTHORIZATION, "Basic dXNlcjpwdw==")
+            .header(COOKIE, "theme=dark; at=a.b.c")
+            .header(COOKIE, "lang=en")
+            .body(())
+            .unwrap();
+        TokenSource::authorization_header().remove_from(req.headers_mut());
+        TokenSource::cookie("at").remove_from(req.headers_mut());
+        let authorization: Vec<_> = req.headers().get_all(AUTHORIZATION).iter().collect();
+        assert_eq!(authorization, ["Basic dXNlcjpwdw=="]);
+        assert_eq!(req.headers()[COOKIE], "theme=dark; lang=en");
+        let mut only = Request::builder().header(COOKIE, "at=a.b.c").body(()).unwrap();
+        TokenSource::cookie("at").remove_from(only.headers_mut());
+        assert!(only.headers().get(COOKIE).is_none());
     }
 }

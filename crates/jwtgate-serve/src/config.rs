@@ -32,6 +32,8 @@ struct File {
     upstream_timeout: Option<Spanned<String>>,
     #[serde(default)]
     strip_token: bool,
+    #[serde(default)]
+    trust_forwarded: bool,
     realm: Option<String>,
     leeway: Option<Spanned<String>>,
     typ: Option<String>,
@@ -44,6 +46,7 @@ struct File {
     #[serde(default)]
     allow_insecure_http: bool,
     shutdown_grace: Option<Spanned<String>>,
+    max_connections: Option<usize>,
     #[serde(default)]
     ca_certs: Vec<PathBuf>,
     client_cert: Option<PathBuf>,
@@ -139,8 +142,13 @@ impl Options {
     /// value of the wrong kind, an issuer without keys, a rule naming an
     /// issuer that does not exist.
     pub fn from_toml(text: &str, default_listen: Option<SocketAddr>) -> Result<Self, ConfigFileError> {
-        let file: File = toml::from_str(text).map_err(|e| ConfigFileError { message: e.to_string() })?;
         let reader = Reader { text };
+        // Not the error's own Display: it quotes the offending line, which
+        // may hold a password (a mistyped `redis_url`).
+        let file: File = toml::from_str(text).map_err(|e| match e.span() {
+            Some(span) => reader.error(&span, e.message()),
+            None => ConfigFileError { message: e.message().to_owned() },
+        })?;
         let listen = match (&file.listen, default_listen) {
             (_, Some(addr)) => addr,
             (Some(listen), None) => listen.get_ref().parse().map_err(|_| {
@@ -186,6 +194,7 @@ impl Options {
                 url: parse_upstream(url.get_ref()).map_err(|e| reader.error(&url.span(), e))?,
                 timeout: reader.duration(file.upstream_timeout.as_ref())?.unwrap_or(DEFAULT_UPSTREAM_TIMEOUT),
                 strip_token: file.strip_token,
+                trust_forwarded: file.trust_forwarded,
             }),
         };
         let revocation = match &file.revocation {
@@ -237,6 +246,9 @@ impl Options {
         options.revocation = revocation;
         options.upstream = upstream;
         options.shutdown_grace = reader.duration(file.shutdown_grace.as_ref())?.unwrap_or(DEFAULT_SHUTDOWN_GRACE);
+        if let Some(max) = file.max_connections {
+            options.max_connections = max;
+        }
         Ok(options)
     }
 }

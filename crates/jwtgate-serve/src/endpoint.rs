@@ -54,41 +54,97 @@ impl<B> tower::Service<Request<B>> for AuthEndpoint {
     }
 }
 
-/// The path of the request the ingress is asking about: `X-Forwarded-Uri`
-/// (Traefik, Caddy, ingress-nginx), else `X-Original-URI` (nginx's usual
-/// `proxy_set_header`), else this request's own path. Query and fragment
-/// are cut off; what remains is judged by the rules' path checks.
-pub(crate) fn original_path<B>(req: &Request<B>) -> String {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let uri = header("x-forwarded-uri").or_else(|| header("x-original-uri")).unwrap_or_else(|| req.uri().path());
-    uri.split(['?', '#']).next().unwrap_or_default().to_owned()
+/// The headers an ingress names the original request's path in: Traefik,
+/// Caddy and ingress-nginx with `auth-method` send `X-Forwarded-Uri`,
+/// nginx's usual `proxy_set_header` is `X-Original-URI`, ingress-nginx
+/// sends `X-Original-URL` (a whole URL) by default.
+const PATH_HEADERS: [&str; 3] = ["x-forwarded-uri", "x-original-uri", "x-original-url"];
+
+/// The headers an ingress names the original request's method in.
+const METHOD_HEADERS: [&str; 2] = ["x-forwarded-method", "x-original-method"];
+
+/// The value of the one header of `names` the request carries; `None`
+/// when it carries none; an error when it carries more than one (or one
+/// twice), or a value that is not visible ASCII. Ingresses copy the
+/// client's own headers onto the auth request and set only theirs, so a
+/// second header is a client's attempt to name another request: refused,
+/// never resolved by a precedence the client could exploit.
+fn the_one<'r, B>(req: &'r Request<B>, names: &[&str]) -> Result<Option<&'r str>, &'static str> {
+    let mut found = None;
+    for name in names {
+        for value in req.headers().get_all(*name) {
+            if found.is_some() {
+                return Err("the original request is named by more than one header");
+            }
+            found = Some(value.to_str().map_err(|_| "the original request's header is not visible ASCII")?);
+        }
+    }
+    Ok(found)
 }
 
-/// The method of the request the ingress is asking about:
-/// `X-Forwarded-Method` (Traefik, Caddy, ingress-nginx), else
-/// `X-Original-Method`, else this request's own (Envoy's `ext_authz`
-/// sends the original method itself).
-pub(crate) fn original_method<B>(req: &Request<B>) -> Method {
-    let header = |name: &str| req.headers().get(name).and_then(|v| Method::from_bytes(v.as_bytes()).ok());
-    header("x-forwarded-method").or_else(|| header("x-original-method")).unwrap_or_else(|| req.method().clone())
+/// The method and path of the request the ingress asks about, from the
+/// headers above, else this request's own (Envoy's `ext_authz` sends the
+/// original method and path as its own). The query is cut off; the path
+/// is then judged by the rules' checks.
+///
+/// # Errors
+///
+/// Ambiguous or unreadable headers (answered 403 `ambiguous_path`).
+pub(crate) fn original_request<B>(req: &Request<B>) -> Result<(Method, String), &'static str> {
+    let path = match the_one(req, &PATH_HEADERS)? {
+        None => req.uri().path().to_owned(),
+        Some(value) if value.starts_with('/') => value.split(['?', '#']).next().unwrap_or_default().to_owned(),
+        // X-Original-URL: a whole URL.
+        Some(value) => match value.parse::<http::Uri>() {
+            Ok(uri) if uri.scheme().is_some() => uri.path().to_owned(),
+            _ => return Err("the original request's URI is neither a path nor a URL"),
+        },
+    };
+    let method = match the_one(req, &METHOD_HEADERS)? {
+        None => req.method().clone(),
+        Some(value) => {
+            Method::from_bytes(value.as_bytes()).map_err(|_| "the original request's method is not a method")?
+        }
+    };
+    Ok((method, path))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with(name: &str, value: &str) -> Request<()> {
-        Request::builder().uri("/auth").header(name, value).body(()).unwrap_or_default()
+    fn with(headers: &[(&str, &[u8])]) -> Request<()> {
+        let mut req = Request::builder().uri("/auth");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.body(()).unwrap_or_default()
+    }
+
+    fn path(headers: &[(&str, &[u8])]) -> Result<String, &'static str> {
+        original_request(&with(headers)).map(|(_, p)| p)
     }
 
     #[test]
     fn the_original_request_comes_from_the_ingress_headers() {
-        assert_eq!(original_path(&with("x-forwarded-uri", "/public/logo.png?v=2")), "/public/logo.png");
-        assert_eq!(original_path(&with("x-original-uri", "/orders/7")), "/orders/7");
-        assert_eq!(original_path(&with("x-other", "/x")), "/auth");
-        assert_eq!(original_path(&with("x-forwarded-uri", "http://evil/")), "http://evil/");
-        assert_eq!(original_method(&with("x-forwarded-method", "DELETE")), Method::DELETE);
-        assert_eq!(original_method(&with("x-original-method", "POST")), Method::POST);
-        assert_eq!(original_method(&with("x-other", "POST")), Method::GET);
+        assert_eq!(path(&[("x-forwarded-uri", b"/public/logo.png?v=2")]), Ok("/public/logo.png".into()));
+        assert_eq!(path(&[("x-original-uri", b"/orders/7")]), Ok("/orders/7".into()));
+        assert_eq!(path(&[("x-original-url", b"https://shop.example/orders/7?x=1")]), Ok("/orders/7".into()));
+        assert_eq!(path(&[("x-other", b"/x")]), Ok("/auth".into()));
+        let method = |h: &[(&str, &[u8])]| original_request(&with(h)).map(|(m, _)| m);
+        assert_eq!(method(&[("x-forwarded-method", b"DELETE")]), Ok(Method::DELETE));
+        assert_eq!(method(&[("x-original-method", b"POST")]), Ok(Method::POST));
+        assert_eq!(method(&[("x-other", b"POST")]), Ok(Method::GET));
+    }
+
+    #[test]
+    fn a_second_or_unreadable_description_is_refused() {
+        // A client's own X-Forwarded-Uri next to the one nginx sets.
+        assert!(path(&[("x-forwarded-uri", b"/public/x"), ("x-original-uri", b"/orders/7")]).is_err());
+        assert!(path(&[("x-original-uri", b"/public/x"), ("x-original-uri", b"/orders/7")]).is_err());
+        assert!(path(&[("x-original-uri", &[b'/', b'a', 0xff])]).is_err(), "raw bytes are not");
+        assert!(path(&[("x-original-url", b"not a url")]).is_err());
+        let method = |h: &[(&str, &[u8])]| original_request(&with(h)).map(|(m, _)| m);
+        assert!(method(&[("x-forwarded-method", b"GET"), ("x-original-method", b"DELETE")]).is_err());
     }
 }

@@ -26,7 +26,8 @@ const fn as_f64(n: u64) -> f64 {
 }
 
 /// Decisions made by the server itself, around the middleware.
-pub(crate) const SERVER_OUTCOMES: [&str; 3] = ["open", "no_route", "ambiguous_path"];
+pub(crate) const SERVER_OUTCOMES: [&str; 5] =
+    ["open", "no_route", "ambiguous_path", "ambiguous_method", "method_not_allowed"];
 
 /// What the server counts itself; the rest is read from the crates' own
 /// counters when scraped.
@@ -81,7 +82,7 @@ impl Metrics {
         let upstream_errors = Family::default();
         registry.register(
             "jwtgate_upstream_errors",
-            "Requests the upstream did not answer: refused or reset (502), timed out (504)",
+            "Requests the upstream did not answer: refused, reset or a bad upgrade (502), timed out (504)",
             upstream_errors.clone(),
         );
         let server_outcomes = Arc::new(std::array::from_fn(|_| AtomicU64::new(0)));

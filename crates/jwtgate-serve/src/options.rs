@@ -74,11 +74,13 @@ pub enum Access {
 /// A route rule: requests whose path starts with `prefix` (and whose
 /// method is one of `methods`, if any are named) get `access`. Rules are
 /// tried in order; the first match wins; a request matching none is
-/// refused (404, `no_route`).
+/// refused (403, `no_route`).
 ///
-/// A prefix matches whole path segments: `/public` matches `/public` and
-/// `/public/logo.png`, not `/publicity`; a prefix ending in `/` matches
-/// whatever follows it.
+/// A prefix matches whole path segments: `/public` (or `/public/`) matches
+/// `/public` and `/public/logo.png`, not `/publicity`. A rule listing
+/// `GET` also takes `HEAD`. When letter case would change which rule
+/// matches (`/ADMIN` against a rule for `/admin`), the request is refused
+/// as ambiguous: a case-insensitive upstream would serve the other one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     /// The path prefix.
@@ -110,13 +112,19 @@ pub struct Upstream {
     /// Longest wait for the upstream to connect and send its response
     /// head (504 after); bodies then stream without a limit.
     pub timeout: Duration,
-    /// Remove the `Authorization` header before forwarding.
+    /// Remove the token (`Authorization: Bearer`, the token cookie, the
+    /// WebSocket subprotocol entry) before forwarding.
     pub strip_token: bool,
+    /// Keep what earlier proxies wrote in `Forwarded` and
+    /// `X-Forwarded-For` (appending the client's address) and their
+    /// `X-Forwarded-Proto` and `-Host`; without it, a client's values are
+    /// dropped and only this hop's account goes on.
+    pub trust_forwarded: bool,
 }
 
 /// Fleet-wide revocation: the shared Redis store this server follows
 /// (jwtgate-revoke's `RedisSync`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Revocation {
     /// The store's URL (never printed).
     pub redis_url: String,
@@ -125,6 +133,17 @@ pub struct Revocation {
     pub max_lag: Duration,
     /// Accept tokens no rule refuses while out of sync (counted, warned).
     pub fail_open: bool,
+}
+
+/// The store's URL may hold a password: never printed.
+impl std::fmt::Debug for Revocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Revocation")
+            .field("redis_url", &"<redacted>")
+            .field("max_lag", &self.max_lag)
+            .field("fail_open", &self.fail_open)
+            .finish()
+    }
 }
 
 /// Everything the server needs. The CLI fills it from flags or a
@@ -171,10 +190,15 @@ pub struct Options {
     pub upstream: Option<Upstream>,
     /// After a stop signal, how long requests in flight may take.
     pub shutdown_grace: Duration,
+    /// Client connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
 }
 
 /// Default of [`Options::shutdown_grace`].
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Default of [`Options::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// Default of [`Upstream::timeout`].
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -202,6 +226,7 @@ impl Options {
             revocation: None,
             upstream: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderName, Method, Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use jwtgate_hyper::{JwtAuthLayer, Refused, RegisteredClaims, TokenSource};
@@ -22,15 +22,16 @@ use jwtgate_jwks::{JwksConfig, JwksSource};
 use jwtgate_revoke::{RedisConfig, RedisSync};
 use jwtgate_verify::{IssuerRouter, KeySet, TokenVerifier, Verifier};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt};
 
-use crate::endpoint::{AuthEndpoint, original_method, original_path};
+use crate::endpoint::{AuthEndpoint, original_request};
 use crate::issuer_keys::IssuerKeys;
 use crate::metrics::{Metrics, Sources};
 use crate::options::{Access, Issuer, Keys, Options, Rule};
 use crate::proxy::{Peer, Proxy};
-use crate::rules::{ambiguity, first_match};
+use crate::rules::{ambiguity, first_match, method_ambiguity};
 
 /// An error of a body: the upstream's, passed on.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -63,11 +64,16 @@ type Ready = Arc<dyn Fn() -> bool + Send + Sync>;
 /// A rule's service: its middleware over the mode's inner service.
 type RuleService = BoxCloneSyncService<Request<Incoming>, Response<Body>, Infallible>;
 
+/// Longest wait for a request's head, and for the next request on an idle
+/// keep-alive connection.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A bound server, not yet serving.
 pub struct Server {
     listener: TcpListener,
     router: Router,
     grace: Duration,
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for Server {
@@ -135,11 +141,26 @@ impl Server {
             rule_layers.push(verifier.map(|v| RuleLayer::new(&options, rule, v)));
         }
         sources.decisions = rule_layers.iter().flatten().map(RuleLayer::stats).collect();
-        let strip = rule_layers.iter().flatten().next().cloned();
+        let claim_stripper = rule_layers.iter().flatten().next().cloned();
+        let token_sources = token_sources(&options);
+        let strip: Strip = {
+            let token_sources = token_sources.clone();
+            Arc::new(move |headers: &mut HeaderMap| {
+                if let Some(layer) = &claim_stripper {
+                    layer.strip(headers);
+                }
+                for source in &token_sources {
+                    source.remove_from(headers);
+                }
+            })
+        };
         let metrics = Arc::new(Metrics::new(sources));
 
         let inner: RuleService = match &options.upstream {
-            Some(upstream) => BoxCloneSyncService::new(Proxy::new(upstream, claim_headers, Arc::clone(&metrics))),
+            Some(upstream) => {
+                let tokens = if upstream.strip_token { token_sources } else { Vec::new() };
+                BoxCloneSyncService::new(Proxy::new(upstream, claim_headers, tokens, Arc::clone(&metrics)))
+            }
             None => BoxCloneSyncService::new(AuthEndpoint::new(claim_headers)),
         };
         let services: Vec<RuleService> = rule_layers
@@ -161,12 +182,12 @@ impl Server {
             proxy: options.upstream.is_some(),
             ready,
             metrics,
-            strip: strip.map(|layer| Arc::new(move |headers: &mut HeaderMap| layer.strip(headers)) as Strip),
+            strip,
         };
         let listener = TcpListener::bind(options.listen)
             .await
             .map_err(|source| ServeError::Bind { addr: options.listen, source })?;
-        Ok(Self { listener, router, grace: options.shutdown_grace })
+        Ok(Self { listener, router, grace: options.shutdown_grace, max_connections: options.max_connections.max(1) })
     }
 
     /// Where it listens (the port the OS chose for port 0).
@@ -183,28 +204,63 @@ impl Server {
     /// ([`Options::shutdown_grace`]).
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // Without a timer hyper enforces no timeout at all: a client that
+        // sends its head a byte a minute, or never sends one, would hold a
+        // connection for ever.
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Some(Duration::from_secs(60)))
+            .keep_alive_timeout(Duration::from_secs(20));
+        let permits = Arc::new(Semaphore::new(self.max_connections));
         tokio::pin!(shutdown);
+        let mut accept_failures = 0_u32;
         loop {
-            tokio::select! {
+            // A connection slot first, so that past the limit new clients
+            // wait in the listen queue instead of being served badly.
+            let permit = tokio::select! {
                 () = &mut shutdown => break,
-                accepted = self.listener.accept() => {
-                    let Ok((stream, peer)) = accepted else { continue };
-                    let _ = stream.set_nodelay(true);
-                    let router = self.router.clone();
-                    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-                        req.extensions_mut().insert(Peer(peer));
-                        router.clone().answer(req)
-                    });
-                    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-                    let connection = graceful.watch(connection);
-                    tokio::spawn(async move {
-                        if let Err(e) = connection.await {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
-                    });
+                permit = Arc::clone(&permits).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => accepted,
+            };
+            let (stream, peer) = match accepted {
+                Ok(accepted) => {
+                    accept_failures = 0;
+                    accepted
                 }
-            }
+                Err(e) => {
+                    // Out of file descriptors, say: retrying at once would
+                    // spin a core; a pause lets connections close.
+                    if accept_failures == 0 {
+                        tracing::warn!(error = %e, "cannot accept connections; retrying");
+                    }
+                    accept_failures = accept_failures.saturating_add(1);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let router = self.router.clone();
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(Peer(peer));
+                router.clone().answer(req)
+            });
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                drop(permit);
+            });
         }
         tracing::info!(
             grace_ms = self.grace.as_millis(),
@@ -387,18 +443,23 @@ fn shared_verifier(
 /// rules that need no token).
 type Strip = Arc<dyn Fn(&mut HeaderMap) + Send + Sync>;
 
+/// Nothing here reads custom claims (claim headers come from the raw
+/// claims, scopes from `RegisteredClaims`): the middleware skips building
+/// a JSON map for each request.
+type NoCustomClaims = serde::de::IgnoredAny;
+
 /// One rule's middleware, before it wraps the inner service.
 #[derive(Clone)]
 enum RuleLayer {
-    One(JwtAuthLayer<Verifier<IssuerKeys>>),
-    Many(JwtAuthLayer<IssuerRouter<IssuerKeys>>),
+    One(JwtAuthLayer<Verifier<IssuerKeys>, NoCustomClaims>),
+    Many(JwtAuthLayer<IssuerRouter<IssuerKeys>, NoCustomClaims>),
 }
 
 impl RuleLayer {
     fn new(options: &Options, rule: &Rule, verifier: Shared) -> Self {
         match verifier {
-            Shared::One(v) => Self::One(configure(options, rule, JwtAuthLayer::from_shared(v))),
-            Shared::Many(v) => Self::Many(configure(options, rule, JwtAuthLayer::from_shared(v))),
+            Shared::One(v) => Self::One(configure(options, rule, JwtAuthLayer::from_shared(v)).claims()),
+            Shared::Many(v) => Self::Many(configure(options, rule, JwtAuthLayer::from_shared(v)).claims()),
         }
     }
 
@@ -424,14 +485,19 @@ impl RuleLayer {
     }
 }
 
-fn configure<V>(options: &Options, rule: &Rule, layer: JwtAuthLayer<V>) -> JwtAuthLayer<V> {
-    let mut layer = layer.realm(options.realm.clone());
+/// Where tokens are read from: the `Authorization` header, and the cookie
+/// and WebSocket subprotocol if configured.
+fn token_sources(options: &Options) -> Vec<TokenSource> {
     let mut sources = vec![TokenSource::authorization_header()];
     if let Some(cookie) = &options.cookie {
         sources.push(TokenSource::cookie(cookie.clone()));
     }
     sources.extend(options.websocket_token.clone());
-    layer = layer.token_sources(sources);
+    sources
+}
+
+fn configure<V>(options: &Options, rule: &Rule, layer: JwtAuthLayer<V>) -> JwtAuthLayer<V> {
+    let mut layer = layer.realm(options.realm.clone()).token_sources(token_sources(options));
     if !rule.scopes.is_empty() {
         layer = layer.require_scopes(rule.scopes.iter().cloned());
     }
@@ -444,12 +510,37 @@ fn configure<V>(options: &Options, rule: &Rule, layer: JwtAuthLayer<V>) -> JwtAu
     layer
 }
 
-fn boxed<V: TokenVerifier + 'static>(layer: &JwtAuthLayer<V>, inner: RuleService) -> RuleService {
+fn boxed<V: TokenVerifier + 'static>(layer: &JwtAuthLayer<V, NoCustomClaims>, inner: RuleService) -> RuleService {
     BoxCloneSyncService::new(ServiceExt::<Request<Incoming>>::map_response(
         layer.layer(inner),
         |response: Response<jwtgate_hyper::ResponseBody<Body>>| response.map(BodyExt::boxed_unsync),
     ))
 }
+
+/// The path a decision is about: the request's own (kept as its `Uri`, a
+/// reference-counted clone) or the one its ingress names.
+enum PathText {
+    Uri(http::Uri),
+    Owned(String),
+}
+
+impl PathText {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Uri(uri) => uri.path(),
+            Self::Owned(path) => path,
+        }
+    }
+}
+
+/// A refusal before any rule: status, stable code, description.
+type RouteRefusal = (StatusCode, &'static str, &'static str);
+
+/// Headers by which frameworks (Rails, Laravel, Express's
+/// method-override, ASP.NET) let a request run another method than its
+/// own: a rule for the request's method would not be the one that
+/// applies, so the proxy refuses them.
+const METHOD_OVERRIDES: [&str; 3] = ["x-http-method-override", "x-http-method", "x-method-override"];
 
 /// The request router: `/.jwtgate/`, the path checks, the rules.
 #[derive(Clone)]
@@ -459,7 +550,9 @@ struct Router {
     proxy: bool,
     ready: Ready,
     metrics: Arc<Metrics>,
-    strip: Option<Strip>,
+    /// For rules that need no token: removes tokens and anything that
+    /// could pass for a forwarded claim.
+    strip: Strip,
 }
 
 impl Router {
@@ -470,12 +563,21 @@ impl Router {
         }
         // The proxy judges the request it forwards; the auth endpoint the
         // one its ingress describes.
-        let (method, path) = if self.proxy {
-            (req.method().clone(), req.uri().path().to_owned())
+        let described = if self.proxy {
+            Ok((req.method().clone(), PathText::Uri(req.uri().clone())))
         } else {
-            (original_method(&req), original_path(&req))
+            original_request(&req).map(|(method, path)| (method, PathText::Owned(path)))
         };
-        let (response, outcome) = match self.route(&method, &path) {
+        let (method, path, routed) = match described {
+            Ok((method, path)) => {
+                let routed = self.route(&method, path.as_str(), req.headers());
+                (method, path, routed)
+            }
+            Err(why) => {
+                (req.method().clone(), PathText::Owned("-".into()), Err((self.refusal_status(), "ambiguous_path", why)))
+            }
+        };
+        let (response, outcome) = match routed {
             Err((status, code, description)) => {
                 self.metrics.server_outcome(code);
                 (refusal(status, code, description), code)
@@ -483,9 +585,9 @@ impl Router {
             Ok(index) => {
                 let open = self.rules.get(index).is_some_and(|rule| rule.access == Access::Open);
                 if open {
-                    if let Some(strip) = &self.strip {
-                        strip(req.headers_mut());
-                    }
+                    // Nothing verifies a token here: none reaches the
+                    // upstream, nor anything that could pass for a claim.
+                    (self.strip)(req.headers_mut());
                     self.metrics.server_outcome("open");
                 }
                 let Some(service) = self.services.get(index) else {
@@ -516,20 +618,43 @@ impl Router {
         Ok(response)
     }
 
+    /// An ingress passes on only 401 and 403 from an auth endpoint
+    /// (anything else becomes its own 500), so the endpoint refuses with
+    /// 403; the proxy answers a bad request with 400.
+    const fn refusal_status(&self) -> StatusCode {
+        if self.proxy { StatusCode::BAD_REQUEST } else { StatusCode::FORBIDDEN }
+    }
+
     /// The rule for a request, or why there is none.
-    fn route(&self, method: &Method, path: &str) -> Result<usize, (StatusCode, &'static str, &'static str)> {
-        // An ingress passes on only 401 and 403 from an auth endpoint
-        // (anything else becomes its own 500), so the endpoint refuses
-        // with 403; the proxy answers as precisely as HTTP allows.
-        let (bad_path, no_rule) = if self.proxy {
-            (StatusCode::BAD_REQUEST, StatusCode::FORBIDDEN)
-        } else {
-            (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN)
-        };
-        if let Some(why) = ambiguity(path) {
-            return Err((bad_path, "ambiguous_path", why));
+    fn route(&self, method: &Method, path: &str, headers: &HeaderMap) -> Result<usize, RouteRefusal> {
+        let bad = self.refusal_status();
+        if let Some(why) = method_ambiguity(method) {
+            return Err((bad, "ambiguous_method", why));
         }
-        first_match(&self.rules, method, path).ok_or((no_rule, "no_route", "no route rule covers this request"))
+        if self.proxy {
+            if *method == Method::CONNECT || *method == Method::TRACE {
+                return Err((
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "CONNECT and TRACE are not forwarded",
+                ));
+            }
+            if METHOD_OVERRIDES.iter().any(|name| headers.contains_key(*name)) {
+                return Err((
+                    bad,
+                    "ambiguous_method",
+                    "a method-override header names another method than the request's",
+                ));
+            }
+        }
+        if let Some(why) = ambiguity(path) {
+            return Err((bad, "ambiguous_path", why));
+        }
+        match first_match(&self.rules, method, path) {
+            Err(why) => Err((bad, "ambiguous_path", why)),
+            Ok(None) => Err((StatusCode::FORBIDDEN, "no_route", "no route rule covers this request")),
+            Ok(Some(index)) => Ok(index),
+        }
     }
 
     /// `/.jwtgate/health`, `/.jwtgate/ready`, `/.jwtgate/metrics`.

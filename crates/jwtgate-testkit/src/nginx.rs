@@ -38,22 +38,23 @@ pub fn for_test(dir: &Path, server_body: &str) -> Option<Nginx> {
         eprintln!("skipped: nginx is not installed (Debian: apt-get install nginx-light)");
         return None;
     }
-    match Nginx::start(dir, server_body) {
+    match Nginx::start(dir, "", server_body) {
         Ok(nginx) => Some(nginx),
         Err(e) => panic!("{e}"),
     }
 }
 
 impl Nginx {
-    /// Writes `dir/nginx.conf` around `server_body`, starts nginx on a
-    /// free port of 127.0.0.1 and waits until it accepts connections (at
-    /// most 10 s).
+    /// Writes `dir/nginx.conf` around `http_extra` (directives of the
+    /// `http` block, such as an `upstream` with `keepalive`) and
+    /// `server_body`, starts nginx (one worker per core) on a free port of
+    /// 127.0.0.1 and waits until it accepts connections (at most 10 s).
     ///
     /// # Errors
     ///
     /// A message: nginx missing, the configuration refused (with nginx's
     /// own words from its error log), or no answer in time.
-    pub fn start(dir: &Path, server_body: &str) -> Result<Self, String> {
+    pub fn start(dir: &Path, http_extra: &str, server_body: &str) -> Result<Self, String> {
         let nginx = binary().ok_or("nginx is not installed (Debian: apt-get install nginx-light)")?;
         let port =
             std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
@@ -62,9 +63,9 @@ impl Nginx {
         // write in a test's private directory.
         let user = if is_root() { "user root;" } else { "" };
         let config = format!(
-            "{user}\nworker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+            "{user}\nworker_processes auto;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
              events {{ worker_connections 4096; }}\n\
-             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+             http {{\n access_log off;\n{http_extra}\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
              fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
              server {{\n listen 127.0.0.1:{port};\n{server_body}\n }}\n}}\n"
         );

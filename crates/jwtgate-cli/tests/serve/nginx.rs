@@ -71,6 +71,12 @@ fn the_readme_nginx_auth_request_block_works_behind_a_real_nginx() {
     assert_eq!(a.status, 200);
     assert!(!a.body.to_ascii_lowercase().contains("x-user-id"), "{}", a.body);
     // The original URI is what the endpoint judges: an encoded escape from
-    // /public is refused (nginx would normalize it for the app).
+    // /public is refused (nginx would normalize it for the app), and a
+    // client naming another request in its own headers gets nowhere.
     assert_eq!(request(&addr, "GET", "/public/%2e%2e/orders/7", &[]).status, 403);
+    for (name, value) in [("X-Forwarded-Uri", "/public/x"), ("X-Original-URL", "http://app/public/x")] {
+        let a = request(&addr, "GET", "/orders/7", &[(name, value)]);
+        assert_eq!(a.status, 401, "{name}: {}", nginx.error_log());
+    }
+    assert_eq!(seen.requests.load(Ordering::Relaxed), before + 1, "only /public/logo.png reached the app");
 }

@@ -64,7 +64,29 @@ fn valid_requests_reach_the_upstream_with_verified_claims_and_the_rest_never_do(
     assert!(echoed.contains("x-forwarded-host: app.test\n"), "{echoed}");
     assert!(echoed.contains("forwarded: for=127.0.0.1;host=\"app.test\";proto=http\n"), "{echoed}");
     assert!(echoed.contains("host: app.test\n"), "{echoed}");
+    assert!(echoed.contains("via: 1.1 jwtgate\n"), "{echoed}");
     assert!(echoed.contains("authorization: bearer "), "{echoed}");
+
+    // What a client claims about where it is from never reaches the
+    // upstream (no --trust-forwarded), nor a routing override.
+    let a = get(
+        &s,
+        "/echo",
+        &[
+            ("Authorization", &good),
+            ("X-Forwarded-Host", "evil.example"),
+            ("X-Real-IP", "10.0.0.1"),
+            ("Forwarded", "for=10.0.0.1;host=evil.example"),
+            ("X-Original-URL", "/admin"),
+            ("Connection", "Host"),
+        ],
+    );
+    assert_eq!(a.status, 200);
+    let echoed = a.body.to_ascii_lowercase();
+    for claimed in ["evil.example", "10.0.0.1", "x-original-url"] {
+        assert!(!echoed.contains(claimed), "{claimed} reached the upstream: {echoed}");
+    }
+    assert!(echoed.contains("host: app.test\n"), "Connection cannot remove Host: {echoed}");
 
     // Refusals are answered by the proxy; the upstream never sees them.
     let before = seen.requests.load(Ordering::Relaxed);
@@ -77,9 +99,18 @@ fn valid_requests_reach_the_upstream_with_verified_claims_and_the_rest_never_do(
     assert!(a.body.contains("\"code\":\"expired\""), "{}", a.body);
     let a = get(&s, "/echo", &[("Authorization", "Bearer not.a.token")]);
     assert_eq!(a.status, 401);
-    let a = get(&s, "/public/../echo", &[("Authorization", &good)]);
-    assert_eq!(a.status, 400, "ambiguous paths are refused: {}", a.body);
-    assert!(a.body.contains("ambiguous_path"), "{}", a.body);
+    // Requests servers read differently are refused before any rule.
+    for path in ["/public/../echo", "/public/..;/echo", "/public/%2e%2e/echo", "/%65cho", "/PUBLIC/echo"] {
+        let a = get(&s, path, &[]);
+        assert_eq!(a.status, 400, "{path}: {}", a.body);
+        assert!(a.body.contains("ambiguous_path"), "{path}: {}", a.body);
+    }
+    let a = request(&s.addr, "delete", "/echo", &[("Authorization", &good)]);
+    assert_eq!(a.status, 400, "a lower-case method: {}", a.body);
+    let a = get(&s, "/public/x", &[("X-HTTP-Method-Override", "DELETE")]);
+    assert_eq!(a.status, 400, "a method override: {}", a.body);
+    assert!(a.body.contains("ambiguous_method"), "{}", a.body);
+    assert_eq!(request(&s.addr, "TRACE", "/echo", &[("Authorization", &good)]).status, 405);
     assert_eq!(seen.requests.load(Ordering::Relaxed), before, "a refused request reached the upstream");
 
     // An open path needs no token, and forged claim headers are still
@@ -217,6 +248,17 @@ fn a_websocket_echo_works_through_the_proxy() {
         let echoed = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
         assert_eq!(echoed.into_data().as_ref(), big.as_slice());
         ws.close(None).await.unwrap();
+
+        // An upstream that answers 101 without completing the handshake
+        // gets no tunnel: 502.
+        let mut request = format!("ws://{}/fake-switch", url.trim_start_matches("ws://").split('/').next().unwrap())
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert("authorization", good.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 502),
+            other => panic!("expected 502, got {other:?}"),
+        }
     });
 }
 

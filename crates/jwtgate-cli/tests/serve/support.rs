@@ -208,7 +208,8 @@ pub(crate) struct Seen {
 /// The upstream: `/echo` answers the request's method, path and headers
 /// as text lines; `/upload` counts the body it streams in; `/download?n=N`
 /// streams N bytes out; `/slow` answers after 2 s; `/ws` is a WebSocket
-/// echo. Every request is counted.
+/// echo; `/fake-switch` answers 101 without a valid handshake. Every
+/// request is counted.
 pub(crate) fn upstream(runtime: &tokio::runtime::Runtime) -> (SocketAddr, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     let counter = Arc::clone(&seen);
@@ -243,6 +244,15 @@ pub(crate) fn upstream(runtime: &tokio::runtime::Runtime) -> (SocketAddr, Arc<Se
                     Response::new(full("slow answer"))
                 }
                 "/ws" => websocket_echo(req),
+                // Claims a switch without completing any handshake.
+                "/fake-switch" => {
+                    let mut response = Response::new(full(Bytes::new()));
+                    *response.status_mut() = hyper::StatusCode::SWITCHING_PROTOCOLS;
+                    response.headers_mut().insert("connection", "upgrade".parse().unwrap());
+                    response.headers_mut().insert("upgrade", "websocket".parse().unwrap());
+                    response.headers_mut().insert("sec-websocket-accept", "bm90IHRoZSBhY2NlcHQ=".parse().unwrap());
+                    response
+                }
                 _ => {
                     let mut text = format!("{} {}\n", req.method(), req.uri());
                     for (name, value) in req.headers() {
