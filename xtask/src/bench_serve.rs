@@ -10,6 +10,11 @@
 //! token cache on, all but the first 100 requests are cache hits). Both
 //! proxies keep pooled keep-alive connections to the upstream and write no
 //! access log (nginx `access_log off`, jwtgate `--decision-log off`).
+//!
+//! Each scenario runs twice after a short warm-up: under load (the
+//! requested connections: throughput, and latency that is mostly queueing
+//! on a machine the load generator shares), and with one connection (the
+//! latency one request adds when nothing waits).
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
@@ -68,7 +73,19 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32) -> Result<()> {
     );
 
     let mut rows = Vec::new();
-    rows.push(drive(&script, &no_tokens, up, requests, connections, "upstream, direct".to_owned(), None)?);
+    // `pid`: the proxy's process, whose CPU time (its children's included)
+    // per request is reported.
+    let measure = |tokens: &Path, addr: std::net::SocketAddr, scenario: &str, pid: Option<u32>| -> Result<Measured> {
+        drive(&script, tokens, addr, (requests / 20).max(100), connections, format!("{scenario} (warm-up)"), None)?;
+        let before = pid.and_then(cpu_seconds);
+        let loaded = drive(&script, tokens, addr, requests, connections, scenario.to_owned(), None)?;
+        #[allow(clippy::cast_precision_loss, reason = "a request count")]
+        let cpu_us = before.zip(pid.and_then(cpu_seconds)).map(|(b, a)| (a - b) * 1e6 / requests as f64);
+        let single =
+            drive(&script, tokens, addr, (requests / 5).max(100), 1, format!("{scenario}, 1 connection"), None)?;
+        Ok(Measured { loaded, single, cpu_us })
+    };
+    rows.push(measure(&no_tokens, up, "upstream, direct", None)?);
 
     let nginx = jwtgate_testkit::nginx::Nginx::start(
         &dir.join("nginx"),
@@ -77,9 +94,10 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32) -> Result<()> {
     )
     .map_err(|e| Error::msg(format!("{e} (Debian: apt-get install nginx-light)")))?;
     let nginx_addr = nginx.addr().parse().context(|| "nginx address".to_owned())?;
-    rows.push(drive(&script, &no_tokens, nginx_addr, requests, connections, "nginx proxy, no auth".to_owned(), None)?);
+    rows.push(measure(&no_tokens, nginx_addr, "nginx proxy, no auth", Some(nginx.pid()))?);
     drop(nginx);
 
+    let mut algorithms = Vec::new();
     for alg in [Alg::EdDSA, Alg::ES256] {
         let name = Algorithm::name(alg);
         let keys = keygen::run(&keygen::Request {
@@ -104,33 +122,23 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32) -> Result<()> {
         let token_file = dir.join(format!("{name}.txt"));
         std::fs::write(&token_file, tokens.join("\n")).context(|| "cannot write the tokens".to_owned())?;
         let jwks = keys.jwks.ok_or_else(|| Error::msg("no public key set written"))?;
+        let jwks = jwks.to_str().ok_or_else(|| Error::msg("key path is not UTF-8"))?.to_owned();
+        algorithms.push((name, token_file, jwks));
+    }
+
+    for (i, (name, token_file, jwks)) in algorithms.iter().enumerate() {
+        let keys = ["--jwks", jwks.as_str(), "--issuer", ISS, "--audience", AUD];
+        if i == 0 {
+            // The proxy hop alone: every path open, nothing verified.
+            let (hop, addr) = start_jwtgate(&jwtgate, up, &keys, &["--skip-path", "/"])?;
+            rows.push(measure(&no_tokens, addr, "jwtgate serve proxy, no auth", Some(hop.0.id()))?);
+            drop(hop);
+        }
         for cache in [false, true] {
-            let mut command = Command::new(&jwtgate);
-            command
-                .args(["serve", "--listen", "127.0.0.1:0", "--upstream", &format!("http://{up}")])
-                .arg("--jwks")
-                .arg(&jwks)
-                .args(["--issuer", ISS, "--audience", AUD, "--decision-log", "off"]);
-            if cache {
-                command.args(["--token-cache", "10000"]);
-            }
-            let mut child = command
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .context(|| format!("cannot start {}", jwtgate.display()))?;
-            let mut line = String::new();
-            if let Some(stdout) = child.stdout.take() {
-                BufReader::new(stdout).read_line(&mut line).context(|| "jwtgate serve said nothing".to_owned())?;
-            }
-            let serving = Running(child);
-            let addr = line
-                .trim()
-                .strip_prefix("listening on ")
-                .and_then(|a| a.parse().ok())
-                .ok_or_else(|| Error::msg(format!("jwtgate serve did not start: {line:?}")))?;
+            let cache_args: &[&str] = if cache { &["--token-cache", "10000"] } else { &[] };
+            let (serving, addr) = start_jwtgate(&jwtgate, up, &keys, cache_args)?;
             let scenario = format!("jwtgate serve, {name}, token cache {}", if cache { "on" } else { "off" });
-            rows.push(drive(&script, &token_file, addr, requests, connections, scenario, None)?);
+            rows.push(measure(token_file, addr, &scenario, Some(serving.0.id()))?);
             drop(serving);
         }
     }
@@ -139,19 +147,88 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32) -> Result<()> {
     Ok(())
 }
 
+/// Starts the release `jwtgate serve` in front of `up`, without decision
+/// logs; returns it and its address.
+fn start_jwtgate(
+    jwtgate: &Path,
+    up: std::net::SocketAddr,
+    keys: &[&str],
+    extra: &[&str],
+) -> Result<(Running, std::net::SocketAddr)> {
+    let mut child = Command::new(jwtgate)
+        .args(["serve", "--listen", "127.0.0.1:0", "--upstream", &format!("http://{up}"), "--decision-log", "off"])
+        .args(keys)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context(|| format!("cannot start {}", jwtgate.display()))?;
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        BufReader::new(stdout).read_line(&mut line).context(|| "jwtgate serve said nothing".to_owned())?;
+    }
+    let running = Running(child);
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| Error::msg(format!("jwtgate serve did not start: {line:?}")))?;
+    Ok((running, addr))
+}
+
+/// CPU time (user and system) of a process and its children, in seconds.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock
+    // ticks (100 per second on Linux); the parent is field 4.
+    let stat = |pid: &str| -> Option<(u32, u64)> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
+        let parent = fields.get(1)?.parse().ok()?;
+        let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some((parent, ticks))
+    };
+    let mut ticks = stat(&pid.to_string())?.1;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some((_, t)) = stat(name).filter(|(parent, _)| *parent == pid) {
+            ticks += t;
+        }
+    }
+    #[allow(clippy::cast_precision_loss, reason = "ticks of a benchmark run")]
+    Some(ticks as f64 / 100.0)
+}
+
+/// One scenario under load and on one connection.
+struct Measured {
+    loaded: Row,
+    single: Row,
+    /// CPU time of the proxy per request under load, µs.
+    cpu_us: Option<f64>,
+}
+
 /// The markdown table the CLI README quotes.
-fn print_table(rows: &[Row]) {
+fn print_table(rows: &[Measured]) {
     let direct = rows.first();
     let nginx = rows.get(1);
-    println!("\n| scenario | requests/s | p50 | p99 | throughput vs nginx proxy | p99 added to the direct upstream |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "\n| scenario | requests/s | vs nginx proxy | proxy CPU per request | p50 / p99 under load | p50 / p99, 1 connection | p99 added to the direct upstream, 1 connection |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for row in rows {
-        let share =
-            nginx.map_or(String::from("-"), |n| format!("{:.0}%", 100.0 * row.requests_per_sec / n.requests_per_sec));
-        let added = direct.map_or(String::from("-"), |d| format!("{:+.2} ms", row.p99_ms - d.p99_ms));
+        let share = nginx.map_or(String::from("-"), |n| {
+            format!("{:.0}%", 100.0 * row.loaded.requests_per_sec / n.loaded.requests_per_sec)
+        });
+        let added = direct.map_or(String::from("-"), |d| format!("{:+.3} ms", row.single.p99_ms - d.single.p99_ms));
+        let cpu = row.cpu_us.map_or(String::from("-"), |us| format!("{us:.1} µs"));
         println!(
-            "| {} | {:.0} | {:.2} ms | {:.2} ms | {share} | {added} |",
-            row.scenario, row.requests_per_sec, row.p50_ms, row.p99_ms
+            "| {} | {:.0} | {share} | {cpu} | {:.2} / {:.2} ms | {:.3} / {:.3} ms | {added} |",
+            row.loaded.scenario,
+            row.loaded.requests_per_sec,
+            row.loaded.p50_ms,
+            row.loaded.p99_ms,
+            row.single.p50_ms,
+            row.single.p99_ms
         );
     }
 }

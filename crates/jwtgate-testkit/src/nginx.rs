@@ -107,6 +107,12 @@ impl Nginx {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The master process's id (its workers are its children).
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What nginx wrote to its error log so far.
     #[must_use]
     pub fn error_log(&self) -> String {
