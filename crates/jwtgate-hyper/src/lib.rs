@@ -24,6 +24,6 @@ pub use future::ResponseFuture;
 pub use layer::JwtAuthLayer;
 pub use rejection::Rejection;
 pub use scopes::{RequireScopes, RequireScopesLayer};
-pub use service::{JwtAuth, Refused};
+pub use service::{JwtAuth, Refused, read_alike};
 pub use stats::{AuthStats, OUTCOMES};
 pub use token_source::{KUBERNETES_WEBSOCKET_PREFIX, TokenSource};

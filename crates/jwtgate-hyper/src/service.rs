@@ -94,7 +94,7 @@ impl<V> Config<V> {
         // `HeaderMap` cannot drop entries while its names are borrowed.
         let doomed: Vec<HeaderName> = headers
             .keys()
-            .filter(|incoming| self.forward.iter().any(|(_, name)| same_header(incoming, name)))
+            .filter(|incoming| self.forward.iter().any(|(_, name)| read_alike(incoming, name)))
             .cloned()
             .collect();
         for name in &doomed {
@@ -186,8 +186,11 @@ impl<T: Clone + Send + Sync + 'static> Admitted<T> {
 /// `true` if header names `a` and `b` are the same once `_` is read as
 /// `-` (and case is ignored, though `HeaderName`s are lowercase already):
 /// the mapping CGI-style gateways apply (`X-User-Id` and `x_user_id` both
-/// become `HTTP_X_USER_ID`).
-fn same_header(a: &HeaderName, b: &HeaderName) -> bool {
+/// become `HTTP_X_USER_ID`, and Rack, PHP or WSGI hand the application
+/// either one under that name). A proxy that removes or refuses a header
+/// must do it for every name read alike.
+#[must_use]
+pub fn read_alike(a: &HeaderName, b: &HeaderName) -> bool {
     let fold = |c: u8| if c == b'_' { b'-' } else { c.to_ascii_lowercase() };
     let (a, b) = (a.as_str().as_bytes(), b.as_str().as_bytes());
     a.len() == b.len() && a.iter().zip(b).all(|(&x, &y)| fold(x) == fold(y))

@@ -110,16 +110,19 @@ impl TokenSource {
                     return;
                 }
                 // One line, as HTTP/1.1 wants it (RFC 6265 5.4), without
-                // the token's cookie.
-                let kept: Vec<&str> = headers
+                // the token's cookie or a name read alike; every other
+                // pair kept byte for byte.
+                let kept: Vec<&[u8]> = headers
                     .get_all(COOKIE)
                     .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(';'))
-                    .map(|pair| pair.trim_matches(' '))
-                    .filter(|pair| !pair.is_empty() && pair.split_once('=').is_none_or(|(n, _)| n != name))
+                    .flat_map(|v| v.as_bytes().split(|&b| b == b';'))
+                    .filter(|pair| match cookie_pair(pair) {
+                        Some((n, _)) => n != name.as_bytes() && !lookalike_cookie(n, name),
+                        None => !pair.iter().all(|&b| b == b' ' || b == b'\t'),
+                    })
+                    .map(|pair| pair.trim_ascii())
                     .collect();
-                let line = HeaderValue::from_str(&kept.join("; ")).ok().filter(|_| !kept.is_empty());
+                let line = HeaderValue::from_bytes(&kept.join(&b"; "[..])).ok().filter(|_| !kept.is_empty());
                 headers.remove(COOKIE);
                 if let Some(line) = line {
                     headers.insert(COOKIE, line);
@@ -168,13 +171,18 @@ impl TokenSource {
             }
             Kind::Cookie(name) => {
                 for value in headers.get_all(COOKIE) {
-                    let Ok(value) = value.to_str() else { continue };
-                    for pair in value.split(';') {
-                        let Some((n, v)) = pair.trim_matches(' ').split_once('=') else { continue };
-                        if n == name {
+                    // Bytes, not text: a line with one non-ASCII cookie
+                    // must not hide the token's cookie in it.
+                    for pair in value.as_bytes().split(|&b| b == b';') {
+                        let Some((n, v)) = cookie_pair(pair) else { continue };
+                        if n == name.as_bytes() {
                             // RFC 6265 4.1.1 allows a cookie value in quotes.
-                            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
-                            found.push(b64token(v).ok_or(BadRequest::Syntax)?)?;
+                            let v = v.strip_prefix(b"\"").and_then(|v| v.strip_suffix(b"\"")).unwrap_or(v);
+                            found.push(b64token_bytes(v).ok_or(BadRequest::Syntax)?)?;
+                        } else if lookalike_cookie(n, name) {
+                            // `AT` or ` at` for `at`: servers that fold case
+                            // or trim names would read it as the token.
+                            return Err(BadRequest::Syntax);
                         }
                     }
                 }
@@ -284,10 +292,26 @@ pub(crate) fn extract<'r>(
     Ok(found.0)
 }
 
-/// Whether an `Authorization` value uses the `Bearer` scheme.
+/// Whether an `Authorization` value uses the `Bearer` scheme, however it
+/// is separated from its credential (`Bearer<TAB>x` is malformed for RFC
+/// 7235, but `split()`-based readers take it).
 fn is_bearer(value: &[u8]) -> bool {
-    let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
+    let scheme_end = value.iter().position(|&b| b == b' ' || b == b'\t').unwrap_or(value.len());
     value.get(..scheme_end).is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"bearer"))
+}
+
+/// A cookie pair's name and value (RFC 6265 5.2: split at the first `=`,
+/// both trimmed); `None` for a pair without `=`.
+fn cookie_pair(pair: &[u8]) -> Option<(&[u8], &[u8])> {
+    let eq = pair.iter().position(|&b| b == b'=')?;
+    let (name, value) = pair.split_at(eq);
+    Some((name.trim_ascii(), value.get(1..).unwrap_or_default().trim_ascii()))
+}
+
+/// A cookie name that is not `name` but that a server folding case (ASP.NET
+/// Core) would read as it.
+fn lookalike_cookie(candidate: &[u8], name: &str) -> bool {
+    candidate != name.as_bytes() && candidate.eq_ignore_ascii_case(name.as_bytes())
 }
 
 /// `credentials = "Bearer" 1*SP b64token` (RFC 6750 2.1, scheme
@@ -295,10 +319,15 @@ fn is_bearer(value: &[u8]) -> bool {
 /// `Ok(None)`, so a `Basic` header reads as "no bearer token".
 fn bearer(value: &[u8]) -> Result<Option<&str>, BadRequest> {
     const SCHEME: &[u8] = b"bearer";
-    let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
+    let scheme_end = value.iter().position(|&b| b == b' ' || b == b'\t').unwrap_or(value.len());
     let (scheme, rest) = value.split_at(scheme_end);
     if !scheme.eq_ignore_ascii_case(SCHEME) {
         return Ok(None);
+    }
+    // `Bearer<TAB>token`: not RFC 7235, but read as a token by servers that
+    // split on any whitespace; refused rather than ignored.
+    if rest.first() == Some(&b'\t') {
+        return Err(BadRequest::Syntax);
     }
     let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
     let end = rest.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
@@ -357,7 +386,16 @@ mod tests {
     #[test]
     fn forbid_malformed_bearer_credentials() {
         let all = [TokenSource::authorization_header()];
-        for v in ["Bearer", "Bearer ", "Bearer a b", "Bearer a,b", "Bearer =abc", "Bearer a\"b", "Bearer a=b"] {
+        for v in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a,b",
+            "Bearer =abc",
+            "Bearer a\"b",
+            "Bearer a=b",
+            "Bearer\ta.b.c",
+        ] {
             assert_eq!(run(&all, &auth(v)), Err(BadRequest::Syntax), "{v:?}");
         }
     }
@@ -393,6 +431,12 @@ mod tests {
         assert_eq!(run(&all, &req("xat=a.b.c; atx=d")), Ok(None));
         assert_eq!(run(&all, &req("at=a; at=b")), Err(BadRequest::MoreThanOne));
         assert_eq!(run(&all, &req("at=a b")), Err(BadRequest::Syntax));
+        // Names a case-folding or trimming server reads as `at`.
+        assert_eq!(run(&all, &req("AT=a.b.c")), Err(BadRequest::Syntax));
+        assert_eq!(run(&all, &req(" at =a.b.c")), Ok(Some("a.b.c")), "RFC 6265 trims names");
+        // A line with a non-ASCII cookie still shows the token's.
+        let raw = Request::builder().header(COOKIE, HeaderValue::from_bytes(b"x=\xc3\xa9; at=a.b.c").unwrap()).body(());
+        assert_eq!(run(&all, &raw.unwrap()), Ok(Some("a.b.c")));
     }
 
     #[test]
@@ -467,5 +511,16 @@ mod tests {
         let mut only = Request::builder().header(COOKIE, "at=a.b.c").body(()).unwrap();
         TokenSource::cookie("at").remove_from(only.headers_mut());
         assert!(only.headers().get(COOKIE).is_none());
+        // Non-ASCII cookies kept byte for byte; lookalikes and tabbed
+        // bearers removed.
+        let mut mixed = Request::builder()
+            .header(COOKIE, HeaderValue::from_bytes(b"name=Jos\xc3\xa9; AT=x.y.z; at=a.b.c").unwrap())
+            .header(AUTHORIZATION, "Bearer\tforged")
+            .body(())
+            .unwrap();
+        TokenSource::cookie("at").remove_from(mixed.headers_mut());
+        TokenSource::authorization_header().remove_from(mixed.headers_mut());
+        assert_eq!(mixed.headers()[COOKIE].as_bytes(), b"name=Jos\xc3\xa9");
+        assert!(mixed.headers().get(AUTHORIZATION).is_none());
     }
 }

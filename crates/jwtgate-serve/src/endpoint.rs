@@ -54,59 +54,99 @@ impl<B> tower::Service<Request<B>> for AuthEndpoint {
     }
 }
 
-/// The headers an ingress names the original request's path in: Traefik,
-/// Caddy and ingress-nginx with `auth-method` send `X-Forwarded-Uri`,
-/// nginx's usual `proxy_set_header` is `X-Original-URI`, ingress-nginx
-/// sends `X-Original-URL` (a whole URL) by default.
+/// The headers an ingress names the original request's path in: Traefik
+/// and Caddy send `X-Forwarded-Uri`, nginx's usual `proxy_set_header` is
+/// `X-Original-URI`, ingress-nginx sends `X-Original-URL` (a whole URL),
+/// and `X-Original-URI` too with its `auth-method` annotation.
 const PATH_HEADERS: [&str; 3] = ["x-forwarded-uri", "x-original-uri", "x-original-url"];
 
 /// The headers an ingress names the original request's method in.
 const METHOD_HEADERS: [&str; 2] = ["x-forwarded-method", "x-original-method"];
 
-/// The value of the one header of `names` the request carries; `None`
-/// when it carries none; an error when it carries more than one (or one
-/// twice), or a value that is not visible ASCII. Ingresses copy the
-/// client's own headers onto the auth request and set only theirs, so a
-/// second header is a client's attempt to name another request: refused,
-/// never resolved by a precedence the client could exploit.
-fn the_one<'r, B>(req: &'r Request<B>, names: &[&str]) -> Result<Option<&'r str>, &'static str> {
-    let mut found = None;
-    for name in names {
-        for value in req.headers().get_all(*name) {
-            if found.is_some() {
-                return Err("the original request is named by more than one header");
-            }
-            found = Some(value.to_str().map_err(|_| "the original request's header is not visible ASCII")?);
-        }
-    }
-    Ok(found)
+/// The original request as the ingress describes it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Described {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
 }
 
-/// The method and path of the request the ingress asks about, from the
-/// headers above, else this request's own (Envoy's `ext_authz` sends the
-/// original method and path as its own). The query is cut off; the path
-/// is then judged by the rules' checks.
+/// The one value `names` give: `None` when the request carries none of
+/// them; an error when it carries values that do not all say the same, or
+/// one that is not visible ASCII. Ingresses copy the client's own headers
+/// onto the auth request and set only theirs, so a second, different value
+/// is a client's attempt to name another request: refused, never resolved
+/// by a precedence the client could exploit.
+fn agreed<'r, B, T: PartialEq>(
+    req: &'r Request<B>,
+    names: &[&str],
+    read: impl Fn(&str, &'r str) -> Result<T, &'static str>,
+) -> Result<Option<T>, &'static str> {
+    let mut agreed: Option<T> = None;
+    for name in names {
+        for value in req.headers().get_all(*name) {
+            let text = value.to_str().map_err(|_| "the original request's header is not visible ASCII")?;
+            let read = read(name, text)?;
+            match &agreed {
+                Some(earlier) if *earlier != read => {
+                    return Err("the original request is named differently by two headers");
+                }
+                Some(_) => {}
+                None => agreed = Some(read),
+            }
+        }
+    }
+    Ok(agreed)
+}
+
+/// Path and query of an original URI: a path (`X-Forwarded-Uri`,
+/// `X-Original-URI`) or, for `X-Original-URL`, an absolute URL whose
+/// authority (the client's `Host`, which ingress-nginx copies in) is
+/// skipped up to the first `/`: `http::Uri` would end it at a `?` or `#`
+/// that nginx lets through in `Host`, and read the path from the wrong
+/// place.
+fn path_and_query(name: &str, value: &str) -> Result<(String, Option<String>), &'static str> {
+    let target = if name == "x-original-url" {
+        let rest = value
+            .strip_prefix("https://")
+            .or_else(|| value.strip_prefix("http://"))
+            .ok_or("the original URL is not http or https")?;
+        let slash = rest.find('/').ok_or("the original URL has no path")?;
+        let authority = rest.get(..slash).unwrap_or_default();
+        if authority.is_empty() || authority.contains(['?', '#', '@', '\\']) {
+            return Err("the original URL's host is not a host");
+        }
+        rest.get(slash..).unwrap_or_default()
+    } else {
+        value
+    };
+    if target.contains('#') {
+        return Err("the original URI has a fragment");
+    }
+    Ok(match target.split_once('?') {
+        Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
+        None => (target.to_owned(), None),
+    })
+}
+
+/// The method, path and query of the request the ingress asks about, from
+/// the headers above, else this request's own (Envoy's `ext_authz` sends
+/// the original method and path as its own). The path is then judged by
+/// the rules' checks.
 ///
 /// # Errors
 ///
-/// Ambiguous or unreadable headers (answered 403 `ambiguous_path`).
-pub(crate) fn original_request<B>(req: &Request<B>) -> Result<(Method, String), &'static str> {
-    let path = match the_one(req, &PATH_HEADERS)? {
-        None => req.uri().path().to_owned(),
-        Some(value) if value.starts_with('/') => value.split(['?', '#']).next().unwrap_or_default().to_owned(),
-        // X-Original-URL: a whole URL.
-        Some(value) => match value.parse::<http::Uri>() {
-            Ok(uri) if uri.scheme().is_some() => uri.path().to_owned(),
-            _ => return Err("the original request's URI is neither a path nor a URL"),
-        },
+/// Disagreeing or unreadable headers (answered 403 `ambiguous_path`).
+pub(crate) fn original_request<B>(req: &Request<B>) -> Result<Described, &'static str> {
+    let (path, query) = match agreed(req, &PATH_HEADERS, path_and_query)? {
+        Some(described) => described,
+        None => (req.uri().path().to_owned(), req.uri().query().map(str::to_owned)),
     };
-    let method = match the_one(req, &METHOD_HEADERS)? {
-        None => req.method().clone(),
-        Some(value) => {
-            Method::from_bytes(value.as_bytes()).map_err(|_| "the original request's method is not a method")?
-        }
-    };
-    Ok((method, path))
+    let method = agreed(req, &METHOD_HEADERS, |_, value| {
+        Method::from_bytes(value.as_bytes()).map_err(|_| "the original request's method is not a method")
+    })?
+    .unwrap_or_else(|| req.method().clone());
+    Ok(Described { method, path, query })
 }
 
 #[cfg(test)]
@@ -122,7 +162,11 @@ mod tests {
     }
 
     fn path(headers: &[(&str, &[u8])]) -> Result<String, &'static str> {
-        original_request(&with(headers)).map(|(_, p)| p)
+        original_request(&with(headers)).map(|d| d.path)
+    }
+
+    fn method(headers: &[(&str, &[u8])]) -> Result<Method, &'static str> {
+        original_request(&with(headers)).map(|d| d.method)
     }
 
     #[test]
@@ -131,20 +175,33 @@ mod tests {
         assert_eq!(path(&[("x-original-uri", b"/orders/7")]), Ok("/orders/7".into()));
         assert_eq!(path(&[("x-original-url", b"https://shop.example/orders/7?x=1")]), Ok("/orders/7".into()));
         assert_eq!(path(&[("x-other", b"/x")]), Ok("/auth".into()));
-        let method = |h: &[(&str, &[u8])]| original_request(&with(h)).map(|(m, _)| m);
+        let described = original_request(&with(&[("x-original-uri", b"/a?_method=DELETE")]));
+        assert_eq!(described.map(|d| d.query), Ok(Some("_method=DELETE".into())));
         assert_eq!(method(&[("x-forwarded-method", b"DELETE")]), Ok(Method::DELETE));
         assert_eq!(method(&[("x-original-method", b"POST")]), Ok(Method::POST));
         assert_eq!(method(&[("x-other", b"POST")]), Ok(Method::GET));
     }
 
     #[test]
-    fn a_second_or_unreadable_description_is_refused() {
+    fn headers_that_agree_are_one_description() {
+        // ingress-nginx with auth-method sends both.
+        let both: &[(&str, &[u8])] =
+            &[("x-original-uri", b"/orders/7?x=1"), ("x-original-url", b"https://shop.example/orders/7?x=1")];
+        assert_eq!(path(both), Ok("/orders/7".into()));
+    }
+
+    #[test]
+    fn disagreeing_or_unreadable_descriptions_are_refused() {
         // A client's own X-Forwarded-Uri next to the one nginx sets.
         assert!(path(&[("x-forwarded-uri", b"/public/x"), ("x-original-uri", b"/orders/7")]).is_err());
         assert!(path(&[("x-original-uri", b"/public/x"), ("x-original-uri", b"/orders/7")]).is_err());
-        assert!(path(&[("x-original-uri", &[b'/', b'a', 0xff])]).is_err(), "raw bytes are not");
+        assert!(path(&[("x-original-uri", &[b'/', b'a', 0xff])]).is_err(), "raw bytes");
         assert!(path(&[("x-original-url", b"not a url")]).is_err());
-        let method = |h: &[(&str, &[u8])]| original_request(&with(h)).map(|(m, _)| m);
+        // A Host of `x?` or `x#` copied into X-Original-URL.
+        assert!(path(&[("x-original-url", b"https://x?/admin/orders")]).is_err());
+        assert!(path(&[("x-original-url", b"https://x#/admin/orders")]).is_err());
+        assert!(path(&[("x-original-url", b"https://user@x/admin")]).is_err());
+        assert!(path(&[("x-original-uri", b"/public/x#/../admin")]).is_err());
         assert!(method(&[("x-forwarded-method", b"GET"), ("x-original-method", b"DELETE")]).is_err());
     }
 }

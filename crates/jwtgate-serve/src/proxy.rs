@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use jwtgate_hyper::{RegisteredClaims, TokenSource};
+use jwtgate_hyper::{RegisteredClaims, TokenSource, read_alike};
 
 use crate::metrics::Metrics;
 use crate::options::Upstream;
@@ -112,9 +112,7 @@ impl Proxy {
         };
         let mut headers = parts.headers;
         remove_hop_by_hop(&mut headers, &self.claim_headers);
-        for name in ROUTING_OVERRIDES {
-            headers.remove(name);
-        }
+        remove_read_alike(&mut headers, &ROUTING_OVERRIDES);
         // RFC 9112 3.2.2 and RFC 9113 8.3.1: the target's authority, when
         // the request has one, is the host; else the Host header.
         let host = parts
@@ -241,6 +239,16 @@ fn accepts(headers: &HeaderMap, key: &str) -> bool {
 const ROUTING_OVERRIDES: [HeaderName; 2] =
     [HeaderName::from_static("x-original-url"), HeaderName::from_static("x-rewrite-url")];
 
+/// Removes `names` and every name a CGI-style server reads alike
+/// (`X_Original_URL` for `X-Original-URL`).
+fn remove_read_alike(headers: &mut HeaderMap, names: &[HeaderName]) {
+    let doomed: Vec<HeaderName> =
+        headers.keys().filter(|name| names.iter().any(|n| read_alike(name, n))).cloned().collect();
+    for name in doomed {
+        headers.remove(name);
+    }
+}
+
 /// Several `Cookie` fields (HTTP/2 sends each cookie as its own) as the one
 /// line HTTP/1.1 allows (RFC 9113 8.2.3).
 fn join_cookies(headers: &mut HeaderMap) {
@@ -290,9 +298,7 @@ const FORWARDING: [HeaderName; 7] = [
 fn add_forwarded(headers: &mut HeaderMap, peer: Option<SocketAddr>, host: Option<&HeaderValue>, trust: bool) {
     use std::fmt::Write as _;
     if !trust {
-        for name in &FORWARDING {
-            headers.remove(name);
-        }
+        remove_read_alike(headers, &FORWARDING);
     }
     let host = host.and_then(|h| h.to_str().ok()).filter(|h| !h.contains(['"', '\\']));
     let mut element = String::with_capacity(64);

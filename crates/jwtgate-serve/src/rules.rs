@@ -2,6 +2,8 @@
 //! requests refused before any rule is tried because servers read them
 //! differently.
 
+use std::borrow::Cow;
+
 use http::Method;
 
 use crate::options::Rule;
@@ -34,11 +36,9 @@ pub(crate) fn ambiguity(path: &str) -> Option<&'static str> {
     }
     let bytes = path.as_bytes();
     for (i, _) in path.match_indices('%') {
-        let hex = |at: usize| bytes.get(at).and_then(|&b| char::from(b).to_digit(16));
-        let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
+        let Some(decoded) = escaped(bytes, i) else {
             return Some("the path has a malformed percent-encoding");
         };
-        let decoded = u8::try_from(high * 16 + low).unwrap_or(0);
         // Encoded separators and NUL change the path's structure; encoded
         // unreserved characters and `%` (double encoding) spell a path
         // other than the one the rules see.
@@ -49,9 +49,48 @@ pub(crate) fn ambiguity(path: &str) -> Option<&'static str> {
     None
 }
 
+/// The byte `%XX` at `at` stands for.
+fn escaped(bytes: &[u8], at: usize) -> Option<u8> {
+    let hex = |i: usize| bytes.get(i).and_then(|&b| char::from(b).to_digit(16));
+    u8::try_from(hex(at + 1)? * 16 + hex(at + 2)?).ok()
+}
+
 /// RFC 3986 2.3: characters that are the same encoded or not.
 const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Characters that Unicode case folding (Java's `equalsIgnoreCase`,
+/// Python's `re.I`, Spring's case-insensitive matching) turns into ASCII
+/// letters: `/ſecret` or `/\u{212A}eys` would reach `/secret` or `/keys`
+/// past a rule written for them.
+const ASCII_FOLDING: [char; 4] = ['\u{130}', '\u{131}', '\u{17F}', '\u{212A}'];
+
+/// The path as the rules compare it: percent-escapes decoded (those left
+/// after [`ambiguity`] change no structure: `%20`, `%C3%A9`), so that
+/// `%c3%a9`, `%C3%A9` and a raw `é` are one path.
+fn decoded(path: &str) -> Result<Cow<'_, str>, &'static str> {
+    let path = if path.contains('%') {
+        let bytes = path.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b == b'%' {
+                out.push(escaped(bytes, i).ok_or("the path has a malformed percent-encoding")?);
+                i += 3;
+            } else {
+                out.push(b);
+                i += 1;
+            }
+        }
+        Cow::Owned(String::from_utf8(out).map_err(|_| "the path is not UTF-8 once decoded")?)
+    } else {
+        Cow::Borrowed(path)
+    };
+    if !path.is_ascii() && path.contains(ASCII_FOLDING) {
+        return Err("the path has a character that case folding turns into an ASCII letter");
+    }
+    Ok(path)
 }
 
 /// Why a method is refused before routing (`ambiguous_method`): a
@@ -68,14 +107,13 @@ pub(crate) fn method_ambiguity(method: &Method) -> Option<&'static str> {
 /// A rule's prefix as matched: without a trailing `/`, so that `/public/`
 /// and `/public` both cover `/public` and what is under it (frameworks
 /// serve `/public` and `/public/` alike).
-pub(crate) fn normalized_prefix(prefix: &str) -> &str {
+fn normalized_prefix(prefix: &str) -> &str {
     let trimmed = prefix.trim_end_matches('/');
     if trimmed.is_empty() { "/" } else { trimmed }
 }
 
-/// Whether `prefix` covers `path`, by whole segments.
-pub(crate) fn covers(prefix: &str, path: &str) -> bool {
-    let prefix = normalized_prefix(prefix);
+/// Whether `prefix` (normalized) covers `path`, by whole segments.
+fn covers(prefix: &str, path: &str) -> bool {
     match path.strip_prefix(prefix) {
         None => false,
         Some(rest) => rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/'),
@@ -88,21 +126,76 @@ fn applies_to(rule: &Rule, method: &Method) -> bool {
     rule.methods.is_empty() || rule.methods.iter().any(|m| m == method || (*m == Method::GET && method == Method::HEAD))
 }
 
-/// The index of the first rule for `method` and `path`, or why none can be
-/// trusted: when letter case changes which rule matches (`/ADMIN` against
-/// a rule for `/admin`), a case-insensitive upstream (Express, ASP.NET)
-/// would serve the other one, so the request is refused as ambiguous.
-pub(crate) fn first_match(rules: &[Rule], method: &Method, path: &str) -> Result<Option<usize>, &'static str> {
-    let exact = rules.iter().position(|rule| applies_to(rule, method) && covers(&rule.prefix, path));
-    if path.bytes().any(|b| b.is_ascii_uppercase()) {
-        let lower = path.to_ascii_lowercase();
-        let folded =
-            rules.iter().position(|rule| applies_to(rule, method) && covers(&rule.prefix.to_ascii_lowercase(), &lower));
-        if folded != exact {
-            return Err("letter case changes which rule covers the path");
+/// The route rules, with their prefixes prepared for matching.
+#[derive(Debug)]
+pub(crate) struct Rules {
+    rules: Vec<Rule>,
+    /// Normalized and decoded.
+    prefixes: Vec<String>,
+    /// The same in lower case.
+    folded: Vec<String>,
+    /// Whether any prefix has an upper-case letter.
+    upper: bool,
+}
+
+impl Rules {
+    /// # Errors
+    ///
+    /// A prefix that no request could match (it would be refused first).
+    pub(crate) fn new(rules: Vec<Rule>) -> Result<Self, String> {
+        let mut prefixes = Vec::with_capacity(rules.len());
+        for rule in &rules {
+            if let Some(why) = ambiguity(&rule.prefix) {
+                return Err(format!("prefix {:?} can never match: {why}", rule.prefix));
+            }
+            let prefix = decoded(normalized_prefix(&rule.prefix))
+                .map_err(|why| format!("prefix {:?} can never match: {why}", rule.prefix))?;
+            prefixes.push(prefix.into_owned());
         }
+        let folded: Vec<String> = prefixes.iter().map(|p| p.to_ascii_lowercase()).collect();
+        let upper = prefixes.iter().any(|p| p.bytes().any(|b| b.is_ascii_uppercase()));
+        Ok(Self { rules, prefixes, folded, upper })
     }
-    Ok(exact)
+
+    /// The rule at `index`.
+    pub(crate) fn get(&self, index: usize) -> Option<&Rule> {
+        self.rules.get(index)
+    }
+
+    fn first(&self, method: &Method, path: &str, prefixes: &[String]) -> Option<usize> {
+        self.rules.iter().zip(prefixes).position(|(rule, prefix)| applies_to(rule, method) && covers(prefix, path))
+    }
+
+    /// The index of the first rule for `method` and `path` (`None`: no
+    /// rule covers it), or why none can be trusted:
+    ///
+    /// - the path is [ambiguous](ambiguity), or not UTF-8 once decoded;
+    /// - letter case changes which rule matches (`/ADMIN` against a rule
+    ///   for `/admin`, or `/admin` against one for `/Admin`): a
+    ///   case-insensitive upstream (Express, ASP.NET) would serve the other;
+    /// - a format suffix changes it (`/admin.json` against a rule for
+    ///   `/admin`): Rails and Spring route `/admin.json` to `/admin`.
+    pub(crate) fn route(&self, method: &Method, path: &str) -> Result<Option<usize>, &'static str> {
+        if let Some(why) = ambiguity(path) {
+            return Err(why);
+        }
+        let path = decoded(path)?;
+        let exact = self.first(method, &path, &self.prefixes);
+        if self.upper || path.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower = path.to_ascii_lowercase();
+            if self.first(method, &lower, &self.folded) != exact {
+                return Err("letter case changes which rule covers the path");
+            }
+        }
+        let (parent, last) = path.rsplit_once('/').unwrap_or_default();
+        if let Some((stem, _)) = last.split_once('.').filter(|(stem, _)| !stem.is_empty()) {
+            let without_suffix = format!("{parent}/{stem}");
+            if self.first(method, &without_suffix, &self.prefixes) != exact {
+                return Err("a format suffix (.json, ...) changes which rule covers the path");
+            }
+        }
+        Ok(exact)
+    }
 }
 
 #[cfg(test)]
@@ -110,21 +203,31 @@ mod tests {
     use super::*;
     use crate::options::Access;
 
+    fn rules(rules: Vec<Rule>) -> Rules {
+        Rules::new(rules).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn route(rules: &Rules, method: &Method, path: &str) -> Result<Option<usize>, &'static str> {
+        rules.route(method, path)
+    }
+
     #[test]
     fn prefixes_match_whole_segments() {
-        assert!(covers("/public", "/public"));
-        assert!(covers("/public", "/public/logo.png"));
-        assert!(!covers("/public", "/publicity"));
-        assert!(covers("/public/", "/public/logo.png"));
-        assert!(covers("/public/", "/public"), "a trailing slash changes nothing");
-        assert!(!covers("/public/", "/publicity"));
-        assert!(covers("/", "/anything"));
-        assert!(covers("/api/v1", "/api/v1/orders"));
-        assert!(!covers("/api/v1", "/api/v10"));
+        let cover = |prefix: &str, path: &str| covers(normalized_prefix(prefix), path);
+        assert!(cover("/public", "/public"));
+        assert!(cover("/public", "/public/logo.png"));
+        assert!(!cover("/public", "/publicity"));
+        assert!(cover("/public/", "/public/logo.png"));
+        assert!(cover("/public/", "/public"), "a trailing slash changes nothing");
+        assert!(!cover("/public/", "/publicity"));
+        assert!(cover("/", "/anything"));
+        assert!(cover("/api/v1", "/api/v1/orders"));
+        assert!(!cover("/api/v1", "/api/v10"));
     }
 
     #[test]
     fn paths_servers_read_differently_are_refused() {
+        let any = rules(vec![Rule::new("/", Access::Required)]);
         for path in [
             "/public/../admin",
             "/public/./x",
@@ -143,11 +246,22 @@ mod tests {
             "/a%zz",
             "/a%4",
             "*",
+            "/%C0%AE%C0%AE/admin",
+            "/%C5%BFecret",
+            "/\u{212A}eys",
         ] {
-            assert!(ambiguity(path).is_some(), "{path}");
+            assert!(route(&any, &Method::GET, path).is_err(), "{path}");
         }
-        for path in ["/", "/orders/7", "/a.b/c..d/.well-known", "/x%20y", "/caf%C3%A9", "/a%3Fb"] {
-            assert_eq!(ambiguity(path), None, "{path}");
+        for path in ["/", "/orders/7", "/a.b/c..d/.well-known", "/x%20y", "/caf%C3%A9", "/a%3Fb", "/café"] {
+            assert_eq!(route(&any, &Method::GET, path), Ok(Some(0)), "{path}");
+        }
+    }
+
+    #[test]
+    fn escapes_match_as_the_characters_they_stand_for() {
+        let r = rules(vec![Rule::new("/caf%C3%A9/admin", Access::Required), Rule::new("/", Access::Open)]);
+        for path in ["/caf%C3%A9/admin", "/caf%c3%a9/admin", "/café/admin"] {
+            assert_eq!(route(&r, &Method::GET, path), Ok(Some(0)), "{path}");
         }
     }
 
@@ -155,22 +269,39 @@ mod tests {
     fn the_first_matching_rule_wins_and_methods_narrow_it() {
         let mut read = Rule::new("/orders", Access::Open);
         read.methods = vec![Method::GET];
-        let rules = vec![read, Rule::new("/orders", Access::Required), Rule::new("/health", Access::Open)];
-        assert_eq!(first_match(&rules, &Method::GET, "/orders/1"), Ok(Some(0)));
-        assert_eq!(first_match(&rules, &Method::HEAD, "/orders/1"), Ok(Some(0)), "HEAD is GET's");
-        assert_eq!(first_match(&rules, &Method::POST, "/orders/1"), Ok(Some(1)));
-        assert_eq!(first_match(&rules, &Method::GET, "/health"), Ok(Some(2)));
-        assert_eq!(first_match(&rules, &Method::GET, "/other"), Ok(None));
+        let r = rules(vec![read, Rule::new("/orders", Access::Required), Rule::new("/health", Access::Open)]);
+        assert_eq!(route(&r, &Method::GET, "/orders/1"), Ok(Some(0)));
+        assert_eq!(route(&r, &Method::HEAD, "/orders/1"), Ok(Some(0)), "HEAD is GET's");
+        assert_eq!(route(&r, &Method::POST, "/orders/1"), Ok(Some(1)));
+        assert_eq!(route(&r, &Method::GET, "/health"), Ok(Some(2)));
+        assert_eq!(route(&r, &Method::GET, "/other"), Ok(None));
     }
 
     #[test]
     fn a_rule_that_depends_on_letter_case_is_ambiguous() {
-        let rules = vec![Rule::new("/admin", Access::Required), Rule::new("/", Access::Optional)];
-        assert!(first_match(&rules, &Method::GET, "/ADMIN/users").is_err());
-        assert!(first_match(&rules, &Method::GET, "/Admin").is_err());
-        assert_eq!(first_match(&rules, &Method::GET, "/Reports/Q1"), Ok(Some(1)), "no rule depends on its case");
-        let open = vec![Rule::new("/public", Access::Open), Rule::new("/", Access::Required)];
-        assert!(first_match(&open, &Method::GET, "/PUBLIC/x").is_err());
+        let r = rules(vec![Rule::new("/admin", Access::Required), Rule::new("/", Access::Optional)]);
+        assert!(route(&r, &Method::GET, "/ADMIN/users").is_err());
+        assert!(route(&r, &Method::GET, "/Admin").is_err());
+        assert_eq!(route(&r, &Method::GET, "/Reports/Q1"), Ok(Some(1)), "no rule depends on its case");
+        let open = rules(vec![Rule::new("/public", Access::Open), Rule::new("/", Access::Required)]);
+        assert!(route(&open, &Method::GET, "/PUBLIC/x").is_err());
+        // A prefix in upper case (ASP.NET controllers) and a lower-case path.
+        let pascal = rules(vec![Rule::new("/Admin", Access::Required), Rule::new("/", Access::Optional)]);
+        assert!(route(&pascal, &Method::GET, "/admin/users").is_err());
+        assert_eq!(route(&pascal, &Method::GET, "/Admin/users"), Ok(Some(0)));
+    }
+
+    #[test]
+    fn a_format_suffix_that_changes_the_rule_is_ambiguous() {
+        let r = rules(vec![
+            Rule::new("/admin", Access::Required),
+            Rule::new("/public", Access::Open),
+            Rule::new("/", Access::Open),
+        ]);
+        assert!(route(&r, &Method::GET, "/admin.json").is_err());
+        assert_eq!(route(&r, &Method::GET, "/public/app.min.js"), Ok(Some(1)));
+        assert_eq!(route(&r, &Method::GET, "/admin/report.pdf"), Ok(Some(0)));
+        assert_eq!(route(&r, &Method::GET, "/.well-known/x"), Ok(Some(2)));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use jwtgate_hyper::{JwtAuthLayer, Refused, RegisteredClaims, TokenSource};
+use jwtgate_hyper::{JwtAuthLayer, Refused, RegisteredClaims, TokenSource, read_alike};
 use jwtgate_jwks::{JwksConfig, JwksSource};
 use jwtgate_revoke::{RedisConfig, RedisSync};
 use jwtgate_verify::{IssuerRouter, KeySet, TokenVerifier, Verifier};
@@ -26,12 +26,12 @@ use tokio::sync::Semaphore;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt};
 
-use crate::endpoint::{AuthEndpoint, original_request};
+use crate::endpoint::{AuthEndpoint, Described, original_request};
 use crate::issuer_keys::IssuerKeys;
 use crate::metrics::{Metrics, Sources};
 use crate::options::{Access, Issuer, Keys, Options, Rule};
 use crate::proxy::{Peer, Proxy};
-use crate::rules::{ambiguity, first_match, method_ambiguity};
+use crate::rules::{Rules, method_ambiguity};
 
 /// An error of a body: the upstream's, passed on.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -99,6 +99,7 @@ impl Server {
     /// [`ServeError`]: an option that cannot work, or the address taken.
     pub async fn bind(options: Options) -> Result<Self, ServeError> {
         check(&options)?;
+        let rules = Rules::new(options.rules.clone()).map_err(ServeError::Config)?;
         let revocation = follow_revocations(&options)?;
         let mut sources = Sources { revocation: revocation.clone(), ..Sources::default() };
 
@@ -143,17 +144,11 @@ impl Server {
         sources.decisions = rule_layers.iter().flatten().map(RuleLayer::stats).collect();
         let claim_stripper = rule_layers.iter().flatten().next().cloned();
         let token_sources = token_sources(&options);
-        let strip: Strip = {
-            let token_sources = token_sources.clone();
-            Arc::new(move |headers: &mut HeaderMap| {
-                if let Some(layer) = &claim_stripper {
-                    layer.strip(headers);
-                }
-                for source in &token_sources {
-                    source.remove_from(headers);
-                }
-            })
-        };
+        let strip: Strip = Arc::new(move |headers: &mut HeaderMap| {
+            if let Some(layer) = &claim_stripper {
+                layer.strip(headers);
+            }
+        });
         let metrics = Arc::new(Metrics::new(sources));
 
         let inner: RuleService = match &options.upstream {
@@ -177,7 +172,7 @@ impl Server {
         });
 
         let router = Router {
-            rules: options.rules.clone().into(),
+            rules: Arc::new(rules),
             services: services.into(),
             proxy: options.upstream.is_some(),
             ready,
@@ -214,7 +209,7 @@ impl Server {
             .timer(TokioTimer::new())
             .keep_alive_interval(Some(Duration::from_secs(60)))
             .keep_alive_timeout(Duration::from_secs(20));
-        let permits = Arc::new(Semaphore::new(self.max_connections));
+        let permits = Arc::new(Semaphore::new(self.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
         tokio::pin!(shutdown);
         let mut accept_failures = 0_u32;
         loop {
@@ -236,6 +231,17 @@ impl Server {
                     accept_failures = 0;
                     accepted
                 }
+                // One connection's failure: the next accept may succeed.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionAborted
+                            | std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
                 Err(e) => {
                     // Out of file descriptors, say: retrying at once would
                     // spin a core; a pause lets connections close.
@@ -253,10 +259,18 @@ impl Server {
                 req.extensions_mut().insert(Peer(peer));
                 router.clone().answer(req)
             });
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-            let connection = graceful.watch(connection);
+            let (builder, watcher) = (builder.clone(), graceful.watcher());
             tokio::spawn(async move {
-                if let Err(e) = connection.await {
+                // hyper's first read (to tell HTTP/1.1 from h2c) has no
+                // timeout of its own: a client that connects and sends
+                // nothing must not hold a connection slot for ever.
+                let mut first = [0_u8; 1];
+                match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await {
+                    Ok(Ok(n)) if n > 0 => {}
+                    _ => return,
+                }
+                let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                if let Err(e) = watcher.watch(connection.into_owned()).await {
                     tracing::debug!(error = %e, "connection ended with an error");
                 }
                 drop(permit);
@@ -293,11 +307,6 @@ fn check(options: &Options) -> Result<(), ServeError> {
     }
     if !options.claim_headers.is_empty() && options.rules.iter().all(|r| r.access == Access::Open) {
         return Err(ServeError::Config("claim headers are set but no rule checks a token".into()));
-    }
-    for rule in &options.rules {
-        if !rule.prefix.starts_with('/') {
-            return Err(ServeError::Config(format!("rule {:?}: a prefix starts with /", rule.prefix)));
-        }
     }
     Ok(())
 }
@@ -540,18 +549,24 @@ type RouteRefusal = (StatusCode, &'static str, &'static str);
 /// method-override, ASP.NET) let a request run another method than its
 /// own: a rule for the request's method would not be the one that
 /// applies, so the proxy refuses them.
-const METHOD_OVERRIDES: [&str; 3] = ["x-http-method-override", "x-http-method", "x-method-override"];
+/// (Also as `_method` in the query: Laravel, Symfony, Express's
+/// method-override.)
+const METHOD_OVERRIDES: [HeaderName; 3] = [
+    HeaderName::from_static("x-http-method-override"),
+    HeaderName::from_static("x-http-method"),
+    HeaderName::from_static("x-method-override"),
+];
 
 /// The request router: `/.jwtgate/`, the path checks, the rules.
 #[derive(Clone)]
 struct Router {
-    rules: Arc<[Rule]>,
+    rules: Arc<Rules>,
     services: Arc<[RuleService]>,
     proxy: bool,
     ready: Ready,
     metrics: Arc<Metrics>,
-    /// For rules that need no token: removes tokens and anything that
-    /// could pass for a forwarded claim.
+    /// For rules that need no token: removes anything that could pass for
+    /// a forwarded claim.
     strip: Strip,
 }
 
@@ -564,14 +579,19 @@ impl Router {
         // The proxy judges the request it forwards; the auth endpoint the
         // one its ingress describes.
         let described = if self.proxy {
-            Ok((req.method().clone(), PathText::Uri(req.uri().clone())))
+            Ok(Described {
+                method: req.method().clone(),
+                path: String::new(),
+                query: req.uri().query().map(str::to_owned),
+            })
         } else {
-            original_request(&req).map(|(method, path)| (method, PathText::Owned(path)))
+            original_request(&req)
         };
         let (method, path, routed) = match described {
-            Ok((method, path)) => {
-                let routed = self.route(&method, path.as_str(), req.headers());
-                (method, path, routed)
+            Ok(described) => {
+                let path = if self.proxy { PathText::Uri(req.uri().clone()) } else { PathText::Owned(described.path) };
+                let routed = self.route(&described.method, path.as_str(), described.query.as_deref(), req.headers());
+                (described.method, path, routed)
             }
             Err(why) => {
                 (req.method().clone(), PathText::Owned("-".into()), Err((self.refusal_status(), "ambiguous_path", why)))
@@ -585,8 +605,9 @@ impl Router {
             Ok(index) => {
                 let open = self.rules.get(index).is_some_and(|rule| rule.access == Access::Open);
                 if open {
-                    // Nothing verifies a token here: none reaches the
-                    // upstream, nor anything that could pass for a claim.
+                    // Nothing verifies a token here: nothing that could
+                    // pass for a claim reaches the upstream (a token goes
+                    // on as sent, unless --strip-token).
                     (self.strip)(req.headers_mut());
                     self.metrics.server_outcome("open");
                 }
@@ -626,31 +647,33 @@ impl Router {
     }
 
     /// The rule for a request, or why there is none.
-    fn route(&self, method: &Method, path: &str, headers: &HeaderMap) -> Result<usize, RouteRefusal> {
+    fn route(
+        &self,
+        method: &Method,
+        path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Result<usize, RouteRefusal> {
         let bad = self.refusal_status();
         if let Some(why) = method_ambiguity(method) {
             return Err((bad, "ambiguous_method", why));
         }
-        if self.proxy {
-            if *method == Method::CONNECT || *method == Method::TRACE {
-                return Err((
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "method_not_allowed",
-                    "CONNECT and TRACE are not forwarded",
-                ));
-            }
-            if METHOD_OVERRIDES.iter().any(|name| headers.contains_key(*name)) {
-                return Err((
-                    bad,
-                    "ambiguous_method",
-                    "a method-override header names another method than the request's",
-                ));
-            }
+        if self.proxy && (*method == Method::CONNECT || *method == Method::TRACE) {
+            return Err((StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "CONNECT and TRACE are not forwarded"));
         }
-        if let Some(why) = ambiguity(path) {
-            return Err((bad, "ambiguous_path", why));
+        // Ingresses copy the client's headers onto the auth request, so the
+        // endpoint sees them as well as the proxy does.
+        let overridden = headers.keys().any(|name| METHOD_OVERRIDES.iter().any(|o| read_alike(name, o)));
+        let query_override = query.is_some_and(|q| {
+            q.split('&').any(|pair| {
+                let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+                key.eq_ignore_ascii_case("_method")
+            })
+        });
+        if overridden || query_override {
+            return Err((bad, "ambiguous_method", "a method override names another method than the request's"));
         }
-        match first_match(&self.rules, method, path) {
+        match self.rules.route(method, path) {
             Err(why) => Err((bad, "ambiguous_path", why)),
             Ok(None) => Err((StatusCode::FORBIDDEN, "no_route", "no route rule covers this request")),
             Ok(Some(index)) => Ok(index),
