@@ -189,6 +189,7 @@ impl Proxy {
                 }
             });
         } else {
+            drop_stale_length(response.headers_mut());
             remove_hop_by_hop(response.headers_mut(), &[]);
         }
         if let Some(claims) = claims {
@@ -238,6 +239,17 @@ fn accepts(headers: &HeaderMap, key: &str) -> bool {
 /// judged it.
 const ROUTING_OVERRIDES: [HeaderName; 2] =
     [HeaderName::from_static("x-original-url"), HeaderName::from_static("x-rewrite-url")];
+
+/// RFC 9112 6.3: a response with both `Transfer-Encoding` and
+/// `Content-Length` is framed by the former, and hyper's client reads it
+/// so but leaves the length in the headers. Passed on once the transfer
+/// coding is gone, that length would frame the body differently for the
+/// client than the upstream framed it.
+fn drop_stale_length(headers: &mut HeaderMap) {
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        headers.remove(header::CONTENT_LENGTH);
+    }
+}
 
 /// Removes `names` and every name a CGI-style server reads alike
 /// (`X_Original_URL` for `X-Original-URL`).
@@ -434,6 +446,20 @@ mod tests {
         assert!(!accepts(&response, "AAAAAAAAAAAAAAAAAAAAAA=="));
         response.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
         assert!(!accepts(&response, "dGhlIHNhbXBsZSBub25jZQ=="));
+    }
+
+    #[test]
+    fn a_length_beside_a_transfer_coding_is_not_passed_on() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        drop_stale_length(&mut headers);
+        remove_hop_by_hop(&mut headers, &[]);
+        assert!(headers.is_empty());
+        let mut plain = HeaderMap::new();
+        plain.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        drop_stale_length(&mut plain);
+        assert_eq!(plain[header::CONTENT_LENGTH], "5");
     }
 
     #[test]

@@ -127,6 +127,50 @@ fn valid_requests_reach_the_upstream_with_verified_claims_and_the_rest_never_do(
     assert!(!a.body.to_ascii_lowercase().contains("authorization"), "{}", a.body);
 }
 
+/// h2c with prior knowledge in front, HTTP/1.1 behind: the request goes on
+/// with its authority as Host and its cookie fields joined into one line
+/// (RFC 9113 8.2.3); a refusal is an HTTP/2 401.
+#[test]
+fn h2c_requests_are_verified_and_forwarded_over_http_1_1() {
+    use http_body_util::{BodyExt as _, Empty};
+    let runtime = runtime();
+    let (up, _) = upstream(&runtime);
+    let keys = keys("ed-1");
+    let jwks = keys.jwks();
+    let upstream_url = format!("http://{up}");
+    let s = serve(&["--upstream", &upstream_url, "--jwks", &jwks, "--issuer", ISS, "--audience", AUD]);
+    let good = bearer(&keys.token("x", "5m"));
+    let addr = s.addr.clone();
+    runtime.block_on(async move {
+        let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (mut sender, connection) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(connection);
+        let request = |auth: Option<&str>| {
+            let mut builder =
+                hyper::Request::get("http://orders.test/echo").header("cookie", "a=1").header("cookie", "b=2");
+            if let Some(auth) = auth {
+                builder = builder.header("authorization", auth);
+            }
+            builder.body(Empty::<bytes::Bytes>::new()).unwrap()
+        };
+        let response = sender.send_request(request(Some(&good))).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.version(), hyper::Version::HTTP_2);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let echoed = String::from_utf8_lossy(&body).to_ascii_lowercase();
+        assert!(echoed.contains("host: orders.test\n"), "{echoed}");
+        assert!(echoed.contains("cookie: a=1; b=2\n"), "{echoed}");
+        assert!(echoed.contains("via: 2 jwtgate\n"), "{echoed}");
+        let refused = sender.send_request(request(None)).await.unwrap();
+        assert_eq!(refused.status(), 401);
+    });
+}
+
 #[test]
 fn an_upstream_down_is_502_and_a_slow_one_504() {
     let runtime = runtime();
