@@ -266,7 +266,9 @@ impl<R: KeyResolver, T> JwtAuthLayer<Verifier<R>, T> {
     /// revocation, and requires the key that verified the token to still
     /// be in the key set; failures are never cached. See
     /// [`TokenCache`] for the bounds. (Only for a single
-    /// [`Verifier`]: an `IssuerRouter` verifies every token in full.)
+    /// [`Verifier`]: for an `IssuerRouter`, give its verifiers their own
+    /// caches with `VerifierBuilder::token_cache`; it uses the cache of the
+    /// verifier the token's `iss` picks.)
     pub fn token_cache(mut self, max_entries: usize) -> Self {
         self.config_mut().cache = Some(Arc::new(TokenCache::new(max_entries)));
         self

@@ -48,14 +48,21 @@ pub(crate) struct Sources {
     pub(crate) revocation: Option<RedisSync>,
 }
 
-/// A token cache's counters, wherever the cache lives (a verifier's own).
+/// Token caches, wherever they live (a verifier's own, or those of the
+/// verifiers an issuer router holds).
 pub(crate) trait CacheStats: std::fmt::Debug + Send + Sync {
-    fn cache(&self) -> Option<&TokenCache>;
+    fn caches(&self) -> Vec<&TokenCache>;
 }
 
 impl<R: jwtgate_verify::KeyResolver + std::fmt::Debug> CacheStats for jwtgate_verify::Verifier<R> {
-    fn cache(&self) -> Option<&TokenCache> {
-        self.token_cache()
+    fn caches(&self) -> Vec<&TokenCache> {
+        self.token_cache().into_iter().collect()
+    }
+}
+
+impl<R: jwtgate_verify::KeyResolver + std::fmt::Debug> CacheStats for jwtgate_verify::IssuerRouter<R> {
+    fn caches(&self) -> Vec<&TokenCache> {
+        self.verifiers().filter_map(|(_, verifier)| verifier.token_cache()).collect()
     }
 }
 
@@ -182,7 +189,7 @@ impl Collector for Collected {
                 }
             }
         }
-        let caches: Vec<_> = sources.token_caches.iter().filter_map(|c| c.cache().map(TokenCache::stats)).collect();
+        let caches: Vec<_> = sources.token_caches.iter().flat_map(|c| c.caches()).map(TokenCache::stats).collect();
         if !caches.is_empty() {
             let sum = |f: fn(&jwtgate_verify::TokenCacheStats) -> u64| caches.iter().map(f).sum::<u64>();
             counter(&mut encoder, "jwtgate_token_cache_hits", "Tokens answered from the token cache", sum(|s| s.hits))?;

@@ -126,8 +126,9 @@ impl Server {
                 Some(verifier) => verifier.clone(),
                 None => {
                     let verifier = shared_verifier(&options, &accepted, &keys, revocation.as_ref())?;
-                    if let Shared::One(one) = &verifier {
-                        sources.token_caches.push(one.clone());
+                    match &verifier {
+                        Shared::One(one) => sources.token_caches.push(one.clone()),
+                        Shared::Many(many) => sources.token_caches.push(many.clone()),
                     }
                     shared.insert(accepted, verifier.clone());
                     verifier
@@ -423,8 +424,8 @@ fn verifier(
 }
 
 /// The verifier for tokens of the `accepted` issuers: that issuer's own
-/// for one, else an `IssuerRouter` choosing by `iss` (which verifies every
-/// token in full: jwtgate-verify's router does not consult token caches).
+/// for one, else an `IssuerRouter` choosing by `iss` (whose verifiers keep
+/// their own token caches).
 fn shared_verifier(
     options: &Options,
     accepted: &[usize],

@@ -8,6 +8,7 @@ use crate::observe;
 use crate::policy::MAX_TOKEN_BYTES_CEILING;
 use crate::resolver::KeyResolver;
 use crate::scratch::Scratch;
+use crate::token_cache::TokenCache;
 use crate::verified::Verified;
 use crate::verifier::Verifier;
 
@@ -94,6 +95,12 @@ impl<R: KeyResolver> IssuerRouter<R> {
         outcome
     }
 
+    /// The routed issuers and their verifiers, in routing order (to read
+    /// each verifier's token-cache counters, say).
+    pub fn verifiers(&self) -> impl Iterator<Item = (&str, &Verifier<R>)> {
+        self.routes.iter().map(|(issuer, verifier)| (&**issuer, verifier))
+    }
+
     /// Parses once (at the largest size any verifier may allow; the chosen
     /// verifier then applies its own limit) and picks by unverified `iss`.
     fn pick<'a>(&self, token: &'a str, scratch: &'a mut Scratch) -> Result<(&Verifier<R>, Token<'a>), Error> {
@@ -104,5 +111,48 @@ impl<R: KeyResolver> IssuerRouter<R> {
         let verifier =
             self.routes.iter().find(|(issuer, _)| iss.eq_str(issuer)).map(|(_, v)| v).ok_or(Error::InvalidIssuer)?;
         Ok((verifier, parsed))
+    }
+
+    /// The verifier of `token`'s claimed issuer, for the cached paths: the
+    /// chosen verifier then looks the whole token up in its cache (keyed by
+    /// its own id, so a token can only hit what this issuer's verifier
+    /// stored) and parses again on a miss, a small price next to the
+    /// signature check a hit saves. A token naming no routed issuer is
+    /// logged as any refusal is.
+    fn route_for(&self, token: &str, scratch: &mut Scratch, refreshable: bool) -> Result<&Verifier<R>, Error> {
+        self.pick(token, scratch).map(|(verifier, _)| verifier).inspect_err(|e| {
+            observe::decision(&Err(e.clone()), None, token.len(), refreshable);
+        })
+    }
+
+    /// As [`IssuerRouter::verify_before_refresh`], answering from `cache`
+    /// (else the chosen verifier's own) when that verifier verified the
+    /// token before; see [`Verifier::verify_before_refresh_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`IssuerRouter::verify`].
+    pub fn verify_before_refresh_with<'a>(
+        &self,
+        cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        self.route_for(token, scratch, R::REFRESHES)?.verify_before_refresh_with(cache, token, scratch)
+    }
+
+    /// As [`IssuerRouter::verify_async`], answering from `cache` (else the
+    /// chosen verifier's own) when it can.
+    ///
+    /// # Errors
+    ///
+    /// As [`IssuerRouter::verify`].
+    pub async fn verify_async_with<'a>(
+        &self,
+        cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        self.route_for(token, scratch, false)?.verify_async_with(cache, token, scratch).await
     }
 }

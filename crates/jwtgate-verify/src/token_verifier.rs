@@ -54,8 +54,8 @@ pub trait TokenVerifier: Send + Sync {
     /// [`TokenVerifier::verify_before_refresh`] answering from `cache` (a
     /// [`TokenCache`] the caller holds) when it can; see
     /// [`Verifier::verify_before_refresh_with`]. The default ignores the
-    /// cache, and so does [`IssuerRouter`]: it verifies every token in full
-    /// (its verifiers' own caches are not consulted either).
+    /// cache. An [`IssuerRouter`] picks the verifier by the token's `iss`
+    /// first, then uses `cache` or that verifier's own.
     ///
     /// # Errors
     ///
@@ -142,5 +142,23 @@ impl<R: KeyResolver> TokenVerifier for IssuerRouter<R> {
         scratch: &'a mut Scratch,
     ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
         IssuerRouter::verify_async(self, token, scratch)
+    }
+
+    fn verify_before_refresh_with<'a>(
+        &self,
+        cache: Option<&TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> Result<Verified<'a>, Error> {
+        IssuerRouter::verify_before_refresh_with(self, cache, token, scratch)
+    }
+
+    fn verify_async_with<'a>(
+        &'a self,
+        cache: Option<&'a TokenCache>,
+        token: &'a str,
+        scratch: &'a mut Scratch,
+    ) -> impl Future<Output = Result<Verified<'a>, Error>> + Send + 'a {
+        IssuerRouter::verify_async_with(self, cache, token, scratch)
     }
 }

@@ -402,3 +402,43 @@ fn a_hot_token_survives_a_flood_of_cold_ones() {
     assert_eq!(s.hits, 2_000, "the hot token was never evicted: {s:?}");
     assert!(s.evictions >= 2_000 - 32, "{s:?}");
 }
+
+/// An issuer router answers from the cache of the verifier the token's
+/// `iss` picks, and a token of one issuer never meets the other's entries.
+#[test]
+fn an_issuer_router_uses_the_cache_of_the_verifier_it_picks() {
+    let ours = Issuer::new(Alg::HS256);
+    let theirs = Issuer::new(Alg::HS256);
+    let other_iss = "https://other.test";
+    let verifier = |issuer: &Issuer, iss: &str| {
+        Verifier::builder()
+            .issuer(iss)
+            .audience(AUD)
+            .algorithms([Algorithm::HS256])
+            .clock(jwtgate_verify::FixedClock(NOW))
+            .token_cache(64)
+            .build(issuer.keys())
+            .unwrap()
+    };
+    let router = jwtgate_verify::IssuerRouter::new()
+        .route(ISS, verifier(&ours, ISS))
+        .route(other_iss, verifier(&theirs, other_iss));
+    let token = ours.token();
+    let mut scratch = Scratch::new();
+    for _ in 0..3 {
+        assert!(router.verify_before_refresh_with(None, &token, &mut scratch).is_ok());
+    }
+    let caches: Vec<_> = router.verifiers().map(|(_, v)| v.token_cache().unwrap().stats()).collect();
+    assert_eq!((caches[0].hits, caches[0].insertions), (2, 1));
+    assert_eq!((caches[1].hits, caches[1].insertions), (0, 0));
+    // A token signed with the other issuer's key but claiming ours (the
+    // test issuers share the same `iss`): picked for our verifier, which
+    // refuses it; nothing more is cached.
+    let forged = theirs.token();
+    let err = router.verify_before_refresh_with(None, &forged, &mut scratch).unwrap_err();
+    assert!(matches!(err.code(), "bad_signature" | "key_not_found"), "{}", err.code());
+    assert_eq!(router.verifiers().map(|(_, v)| v.token_cache().unwrap().stats().insertions).sum::<u64>(), 1);
+    // A token naming no routed issuer.
+    let stranger = ours.mint(|r| r.iss = "https://nobody.test".to_owned());
+    assert_eq!(router.verify_before_refresh_with(None, &stranger, &mut scratch).unwrap_err().code(), "invalid_issuer");
+}
