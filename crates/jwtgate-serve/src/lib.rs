@@ -7,8 +7,10 @@ mod issuer_keys;
 mod metrics;
 mod options;
 mod proxy;
+mod router;
 mod rules;
 mod server;
+mod verifiers;
 
 pub use config::ConfigFileError;
 /// Where tokens are read from (for [`Options::websocket_token`]).

@@ -20,7 +20,8 @@ use jwtgate_hyper::{RegisteredClaims, TokenSource, read_alike};
 
 use crate::metrics::Metrics;
 use crate::options::Upstream;
-use crate::server::{Body, plain};
+use crate::router::plain;
+use crate::server::Body;
 
 /// The client's address, left in each request's extensions by the
 /// listener (for `Forwarded` and `X-Forwarded-For`).
