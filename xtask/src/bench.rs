@@ -9,7 +9,7 @@
 //! cost on both cores.
 
 use std::convert::Infallible;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -25,8 +25,8 @@ use xtask::{keygen, mint};
 
 use xtask::serve::serve;
 
-const ISS: &str = "https://issuer.bench";
-const AUD: &str = "orders";
+pub(crate) const ISS: &str = "https://issuer.bench";
+pub(crate) const AUD: &str = "orders";
 
 /// Counts finished requests and stops at the limit, so every scenario
 /// serves the same number of requests. wrk itself only knows durations: a
@@ -71,6 +71,62 @@ response = function(status, headers, body)
 end
 "#;
 
+/// A benchmark's directory under target/, emptied, with the wrk script and
+/// an empty token list (for requests without a token) in it.
+pub(crate) struct Workdir {
+    pub(crate) dir: PathBuf,
+    pub(crate) script: PathBuf,
+    pub(crate) no_tokens: PathBuf,
+}
+
+impl Workdir {
+    pub(crate) fn fresh(dir: &Path) -> Result<Self> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).context(|| format!("cannot clear {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(dir).context(|| format!("cannot create {}", dir.display()))?;
+        let script = dir.join("tokens.lua");
+        std::fs::write(&script, SCRIPT).context(|| "cannot write the wrk script".to_owned())?;
+        let no_tokens = dir.join("none.txt");
+        std::fs::write(&no_tokens, "").context(|| "cannot write the empty token list".to_owned())?;
+        Ok(Self { dir: dir.to_path_buf(), script, no_tokens })
+    }
+}
+
+/// A fresh `alg` key in `dir/ALG/`, 100 tokens of distinct subjects signed
+/// with it (valid for an hour, `claims` added), and the file wrk reads them
+/// from.
+pub(crate) fn keys_and_tokens(
+    dir: &Path,
+    alg: Alg,
+    claims: Option<&str>,
+) -> Result<(keygen::Written, Vec<String>, PathBuf)> {
+    let name = Algorithm::name(alg);
+    let keys = keygen::run(&keygen::Request {
+        alg,
+        bits: None,
+        kid: Some(name.to_owned()),
+        out: dir.join(name),
+        force: true,
+    })?;
+    let tokens = (0..100)
+        .map(|i| {
+            mint::run(&mint::Request {
+                key: keys.private_jwk.clone(),
+                iss: ISS.into(),
+                aud: vec![AUD.into()],
+                sub: format!("user-{i}"),
+                ttl: "1h".into(),
+                claims: claims.map(str::to_owned),
+                ..Default::default()
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let token_file = dir.join(format!("{name}.txt"));
+    std::fs::write(&token_file, tokens.join("\n")).context(|| "cannot write the tokens".to_owned())?;
+    Ok((keys, tokens, token_file))
+}
+
 /// One line of the result table.
 pub(crate) struct Row {
     pub(crate) scenario: String,
@@ -105,13 +161,7 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32, proxy_bench: boo
     if proxy_bench {
         return crate::bench_serve::run(root, requests, connections);
     }
-    let dir = root.join("target/xtask-bench");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).context(|| format!("cannot clear {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(&dir).context(|| format!("cannot create {}", dir.display()))?;
-    let script = dir.join("tokens.lua");
-    std::fs::write(&script, SCRIPT).context(|| "cannot write the wrk script".to_owned())?;
+    let Workdir { dir, script, no_tokens: empty } = Workdir::fresh(&root.join("target/xtask-bench"))?;
 
     let rt = xtask::serve::runtime()?;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -122,36 +172,13 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32, proxy_bench: boo
     );
 
     let mut rows = Vec::new();
-    let empty = dir.join("none.txt");
-    std::fs::write(&empty, "").context(|| "cannot write the empty token list".to_owned())?;
     let server = rt.block_on(serve(0, tower::service_fn(ok)))?;
     rows.push(drive(&script, &empty, server.addr, requests, connections, "no auth".to_owned(), None)?);
     drop(server);
 
     for alg in [Alg::EdDSA, Alg::ES256, Alg::RS256, Alg::HS256] {
         let name = Algorithm::name(alg);
-        let keys = keygen::run(&keygen::Request {
-            alg,
-            bits: None,
-            kid: Some(name.to_owned()),
-            out: dir.join(name),
-            force: true,
-        })?;
-        let tokens = (0..100)
-            .map(|i| {
-                mint::run(&mint::Request {
-                    key: keys.private_jwk.clone(),
-                    iss: ISS.into(),
-                    aud: vec![AUD.into()],
-                    sub: format!("user-{i}"),
-                    ttl: "1h".into(),
-                    claims: Some(r#"{"scope":"orders:read"}"#.into()),
-                    ..Default::default()
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let token_file = dir.join(format!("{name}.txt"));
-        std::fs::write(&token_file, tokens.join("\n")).context(|| "cannot write the tokens".to_owned())?;
+        let (keys, tokens, token_file) = keys_and_tokens(&dir, alg, Some(r#"{"scope":"orders:read"}"#))?;
 
         // HMAC secrets are only in the private JWK; public keys in jwks.json.
         let jwks = match &keys.jwks {

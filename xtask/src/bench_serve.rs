@@ -23,12 +23,8 @@ use std::process::{Child, Command, Stdio};
 use jwtgate_verify::Algorithm;
 use xtask::alg::Alg;
 use xtask::error::{Context as _, Error, Result};
-use xtask::{keygen, mint};
 
-use crate::bench::{Row, SCRIPT, drive};
-
-const ISS: &str = "https://issuer.bench";
-const AUD: &str = "orders";
+use crate::bench::{AUD, ISS, Row, Workdir, drive, keys_and_tokens};
 
 /// A child process killed when dropped.
 struct Running(Child);
@@ -53,15 +49,7 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32) -> Result<()> {
     }
     let jwtgate = root.join("target/release/jwtgate");
 
-    let dir = root.join("target/xtask-bench-serve");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).context(|| format!("cannot clear {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(&dir).context(|| format!("cannot create {}", dir.display()))?;
-    let script = dir.join("tokens.lua");
-    std::fs::write(&script, SCRIPT).context(|| "cannot write the wrk script".to_owned())?;
-    let no_tokens = dir.join("none.txt");
-    std::fs::write(&no_tokens, "").context(|| "cannot write the empty token list".to_owned())?;
+    let Workdir { dir, script, no_tokens } = Workdir::fresh(&root.join("target/xtask-bench-serve"))?;
 
     let rt = xtask::serve::runtime()?;
     let upstream = rt.block_on(xtask::serve::serve(0, tower::service_fn(crate::bench::ok)))?;
@@ -100,27 +88,7 @@ pub(crate) fn run(root: &Path, requests: u64, connections: u32) -> Result<()> {
     let mut algorithms = Vec::new();
     for alg in [Alg::EdDSA, Alg::ES256] {
         let name = Algorithm::name(alg);
-        let keys = keygen::run(&keygen::Request {
-            alg,
-            bits: None,
-            kid: Some(name.to_owned()),
-            out: dir.join(name),
-            force: true,
-        })?;
-        let tokens = (0..100)
-            .map(|i| {
-                mint::run(&mint::Request {
-                    key: keys.private_jwk.clone(),
-                    iss: ISS.into(),
-                    aud: vec![AUD.into()],
-                    sub: format!("user-{i}"),
-                    ttl: "1h".into(),
-                    ..Default::default()
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let token_file = dir.join(format!("{name}.txt"));
-        std::fs::write(&token_file, tokens.join("\n")).context(|| "cannot write the tokens".to_owned())?;
+        let (keys, _, token_file) = keys_and_tokens(&dir, alg, None)?;
         let jwks = keys.jwks.ok_or_else(|| Error::msg("no public key set written"))?;
         let jwks = jwks.to_str().ok_or_else(|| Error::msg("key path is not UTF-8"))?.to_owned();
         algorithms.push((name, token_file, jwks));
