@@ -7,31 +7,14 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::support::{
-    AUD, ISS, bearer, closed_port, get, jwks_server, keys, peak_rss_kib, request, runtime, serve, serve_logged,
-    upstream,
+    AUD, ISS, Proxied, bearer, closed_port, get, jwks_server, keys, peak_rss_kib, proxied, proxy, proxy_logged,
+    request, runtime, serve, upstream,
 };
 
 #[test]
 fn valid_requests_reach_the_upstream_with_verified_claims_and_the_rest_never_do() {
-    let runtime = runtime();
-    let (up, seen) = upstream(&runtime);
-    let keys = keys("ed-1");
-    let jwks = keys.jwks();
-    let upstream_url = format!("http://{up}");
-    let s = serve(&[
-        "--upstream",
-        &upstream_url,
-        "--jwks",
-        &jwks,
-        "--issuer",
-        ISS,
-        "--audience",
-        AUD,
-        "--claim-header",
-        "sub=X-User-Id",
-        "--skip-path",
-        "/public",
-    ]);
+    let Proxied { runtime: _upstream_runs_on_it, up, seen, keys } = proxied();
+    let s = proxy(up, &keys, &["--claim-header", "sub=X-User-Id", "--skip-path", "/public"]);
     let good = bearer(&keys.token("orders:read", "5m"));
 
     // Valid: forwarded, with the verified claim in place of the forged
@@ -113,18 +96,39 @@ fn valid_requests_reach_the_upstream_with_verified_claims_and_the_rest_never_do(
     assert_eq!(request(&s.addr, "TRACE", "/echo", &[("Authorization", &good)]).status, 405);
     assert_eq!(seen.requests.load(Ordering::Relaxed), before, "a refused request reached the upstream");
 
-    // An open path needs no token, and forged claim headers are still
-    // removed on the way.
-    let a = get(&s, "/public/page", &[("X-User-Id", "root")]);
+    // An open path needs no token; forged claim headers are still removed
+    // on the way, in either spelling (a token goes on as sent: the upstream
+    // may check it itself; --strip-token below removes it).
+    let a = get(&s, "/public/page", &[("X-User-Id", "root"), ("X_User_Id", "root")]);
     assert_eq!(a.status, 200);
-    assert!(!a.body.to_ascii_lowercase().contains("x-user-id"), "{}", a.body);
+    assert!(!a.body.to_ascii_lowercase().contains("root"), "{}", a.body);
+    let a = get(&s, "/public/page", &[("X-Method-Override", "DELETE")]);
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(get(&s, "/public/page?_method=DELETE", &[]).status, 400);
+    // An h2c upgrade is not tunnelled: the request goes on as a plain one.
+    let h2c = [
+        ("Authorization", good.as_str()),
+        ("Connection", "Upgrade, HTTP2-Settings"),
+        ("Upgrade", "h2c"),
+        ("HTTP2-Settings", "AAMAAABkAAQAoAAAAAIAAAAA"),
+    ];
+    let a = get(&s, "/echo", &h2c);
+    assert_eq!(a.status, 200);
+    assert!(!a.body.to_ascii_lowercase().contains("upgrade"), "{}", a.body);
 
-    // --strip-token: the upstream never sees the bearer token.
-    let stripped =
-        serve(&["--upstream", &upstream_url, "--jwks", &jwks, "--issuer", ISS, "--audience", AUD, "--strip-token"]);
+    // --strip-token: the upstream sees neither the header nor the cookie,
+    // on any rule.
+    let stripped = proxy(up, &keys, &["--strip-token", "--cookie", "at", "--skip-path", "/public"]);
     let a = get(&stripped, "/echo", &[("Authorization", &good)]);
     assert_eq!(a.status, 200);
     assert!(!a.body.to_ascii_lowercase().contains("authorization"), "{}", a.body);
+    let token = keys.token("orders:read", "5m");
+    let a = get(&stripped, "/echo", &[("Cookie", &format!("theme=dark; at={token}"))]);
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains("cookie: theme=dark\n") && !a.body.contains(&token), "{}", a.body);
+    let a = get(&stripped, "/public/page", &[("Authorization", "Bearer forged.unverified.token")]);
+    assert_eq!(a.status, 200);
+    assert!(!a.body.contains("forged"), "an unverified token reached the upstream: {}", a.body);
 }
 
 /// h2c with prior knowledge in front, HTTP/1.1 behind: the request goes on
@@ -133,12 +137,8 @@ fn valid_requests_reach_the_upstream_with_verified_claims_and_the_rest_never_do(
 #[test]
 fn h2c_requests_are_verified_and_forwarded_over_http_1_1() {
     use http_body_util::{BodyExt as _, Empty};
-    let runtime = runtime();
-    let (up, _) = upstream(&runtime);
-    let keys = keys("ed-1");
-    let jwks = keys.jwks();
-    let upstream_url = format!("http://{up}");
-    let s = serve(&["--upstream", &upstream_url, "--jwks", &jwks, "--issuer", ISS, "--audience", AUD]);
+    let Proxied { runtime, up, keys, .. } = proxied();
+    let s = proxy(up, &keys, &[]);
     let good = bearer(&keys.token("x", "5m"));
     let addr = s.addr.clone();
     runtime.block_on(async move {
@@ -173,9 +173,7 @@ fn h2c_requests_are_verified_and_forwarded_over_http_1_1() {
 
 #[test]
 fn an_upstream_down_is_502_and_a_slow_one_504() {
-    let runtime = runtime();
-    let (up, _) = upstream(&runtime);
-    let keys = keys("ed-1");
+    let Proxied { runtime: _upstream_runs_on_it, up, keys, .. } = proxied();
     let jwks = keys.jwks();
     let good = bearer(&keys.token("x", "5m"));
 
@@ -183,19 +181,7 @@ fn an_upstream_down_is_502_and_a_slow_one_504() {
     let s = serve(&["--upstream", &down, "--jwks", &jwks, "--issuer", ISS, "--audience", AUD]);
     assert_eq!(get(&s, "/echo", &[("Authorization", &good)]).status, 502);
 
-    let slow = format!("http://{up}");
-    let s = serve(&[
-        "--upstream",
-        &slow,
-        "--upstream-timeout",
-        "300ms",
-        "--jwks",
-        &jwks,
-        "--issuer",
-        ISS,
-        "--audience",
-        AUD,
-    ]);
+    let s = proxy(up, &keys, &["--upstream-timeout", "300ms"]);
     assert_eq!(get(&s, "/slow", &[("Authorization", &good)]).status, 504);
     assert_eq!(get(&s, "/echo", &[("Authorization", &good)]).status, 200);
     let metrics = get(&s, "/.jwtgate/metrics", &[]).body;
@@ -207,12 +193,8 @@ fn an_upstream_down_is_502_and_a_slow_one_504() {
 #[test]
 fn a_hundred_megabytes_stream_both_ways_in_flat_memory() {
     const SIZE: u64 = 100 * 1024 * 1024;
-    let runtime = runtime();
-    let (up, _) = upstream(&runtime);
-    let keys = keys("ed-1");
-    let jwks = keys.jwks();
-    let upstream_url = format!("http://{up}");
-    let s = serve(&["--upstream", &upstream_url, "--jwks", &jwks, "--issuer", ISS, "--audience", AUD]);
+    let Proxied { runtime: _upstream_runs_on_it, up, keys, .. } = proxied();
+    let s = proxy(up, &keys, &[]);
     let good = bearer(&keys.token("x", "5m"));
     let idle_kib = peak_rss_kib(s.child.id()).unwrap_or(0);
 
@@ -259,12 +241,8 @@ fn a_websocket_echo_works_through_the_proxy() {
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-    let runtime = runtime();
-    let (up, _) = upstream(&runtime);
-    let keys = keys("ed-1");
-    let jwks = keys.jwks();
-    let upstream_url = format!("http://{up}");
-    let s = serve(&["--upstream", &upstream_url, "--jwks", &jwks, "--issuer", ISS, "--audience", AUD]);
+    let Proxied { runtime, up, keys, .. } = proxied();
+    let s = proxy(up, &keys, &[]);
     let good = bearer(&keys.token("x", "5m"));
     let url = format!("ws://{}/ws", s.addr);
     runtime.block_on(async {
@@ -314,22 +292,8 @@ fn a_websocket_token_in_a_subprotocol_is_verified_and_never_forwarded() {
     use futures_util::StreamExt as _;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-    let runtime = runtime();
-    let (up, _) = upstream(&runtime);
-    let keys = keys("ed-1");
-    let jwks = keys.jwks();
-    let upstream_url = format!("http://{up}");
-    let s = serve(&[
-        "--upstream",
-        &upstream_url,
-        "--jwks",
-        &jwks,
-        "--issuer",
-        ISS,
-        "--audience",
-        AUD,
-        "--kubernetes-websocket-token",
-    ]);
+    let Proxied { runtime, up, keys, .. } = proxied();
+    let s = proxy(up, &keys, &["--kubernetes-websocket-token"]);
     let encoded = jwtgate_testkit::jwk::b64(keys.token("x", "5m"));
     let url = format!("ws://{}/ws", s.addr);
     runtime.block_on(async {
@@ -361,23 +325,8 @@ fn a_websocket_token_in_a_subprotocol_is_verified_and_never_forwarded() {
 #[cfg(unix)]
 #[test]
 fn sigterm_lets_requests_in_flight_finish_then_exits_0() {
-    let runtime = runtime();
-    let (up, _) = upstream(&runtime);
-    let keys = keys("ed-1");
-    let jwks = keys.jwks();
-    let upstream_url = format!("http://{up}");
-    let mut s = serve(&[
-        "--upstream",
-        &upstream_url,
-        "--jwks",
-        &jwks,
-        "--issuer",
-        ISS,
-        "--audience",
-        AUD,
-        "--shutdown-grace",
-        "10s",
-    ]);
+    let Proxied { runtime: _upstream_runs_on_it, up, keys, .. } = proxied();
+    let mut s = proxy(up, &keys, &["--shutdown-grace", "10s"]);
     let good = bearer(&keys.token("x", "5m"));
     let addr = s.addr.clone();
     // Three requests that take 2 s at the upstream.
@@ -424,8 +373,8 @@ fn a_thousand_concurrent_requests_cost_one_jwks_fetch() {
         "--audience",
         AUD,
     ]);
-    // The server fetches in the background from the start: wait for that
-    // fetch, so that the burst meets a warm set or the fetch in flight.
+    // The server starts fetching at once: the burst meets that fetch in
+    // flight or the set it brought, one fetch either way.
     let good = bearer(&keys.token("x", "5m"));
     let addr = s.addr.clone();
     let statuses: Vec<u16> = runtime.block_on(async move {
@@ -464,27 +413,8 @@ fn a_thousand_concurrent_requests_cost_one_jwks_fetch() {
 #[test]
 fn decisions_are_logged_as_json_and_counted_in_metrics() {
     use std::io::BufRead as _;
-    let runtime = runtime();
-    let (up, _) = upstream(&runtime);
-    let keys = keys("ed-1");
-    let jwks = keys.jwks();
-    let upstream_url = format!("http://{up}");
-    let mut s = serve_logged(&[
-        "--upstream",
-        &upstream_url,
-        "--jwks",
-        &jwks,
-        "--issuer",
-        ISS,
-        "--audience",
-        AUD,
-        "--log-format",
-        "json",
-        "--token-cache",
-        "100",
-        "--skip-path",
-        "/health",
-    ]);
+    let Proxied { runtime: _upstream_runs_on_it, up, keys, .. } = proxied();
+    let mut s = proxy_logged(up, &keys, &["--log-format", "json", "--token-cache", "100", "--skip-path", "/health"]);
     let token = keys.token("x", "5m");
     let good = bearer(&token);
     assert_eq!(get(&s, "/echo", &[("Authorization", &good)]).status, 200);

@@ -41,12 +41,7 @@ pub(crate) fn serve(args: &[&str]) -> Serve {
     spawn(args, false)
 }
 
-/// As [`serve`], keeping stderr to read the logs from.
-pub(crate) fn serve_logged(args: &[&str]) -> Serve {
-    spawn(args, true)
-}
-
-fn spawn(args: &[&str], logs: bool) -> Serve {
+fn spawn<A: AsRef<std::ffi::OsStr>>(args: &[A], logs: bool) -> Serve {
     let mut child = Command::new(env!("CARGO_BIN_EXE_jwtgate"))
         .arg("serve")
         .args(["--listen", "127.0.0.1:0"])
@@ -60,6 +55,38 @@ fn spawn(args: &[&str], logs: bool) -> Serve {
     let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line:?}")).to_owned();
     let logs = if logs { child.stderr.take() } else { None };
     Serve { child, addr, logs }
+}
+
+/// What a proxy test runs: the upstream (on `runtime`, which must outlive
+/// the test), what it saw, and an EdDSA key pair.
+pub(crate) struct Proxied {
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) up: SocketAddr,
+    pub(crate) seen: Arc<Seen>,
+    pub(crate) keys: Keys,
+}
+
+pub(crate) fn proxied() -> Proxied {
+    let runtime = runtime();
+    let (up, seen) = upstream(&runtime);
+    Proxied { runtime, up, seen, keys: keys("ed-1") }
+}
+
+/// `jwtgate serve` in front of `up`, trusting `keys` for [`ISS`] and
+/// [`AUD`], with `extra` flags.
+pub(crate) fn proxy(up: SocketAddr, keys: &Keys, extra: &[&str]) -> Serve {
+    spawn(&proxy_args(up, keys, extra), false)
+}
+
+/// As [`proxy`], keeping stderr to read the logs from.
+pub(crate) fn proxy_logged(up: SocketAddr, keys: &Keys, extra: &[&str]) -> Serve {
+    spawn(&proxy_args(up, keys, extra), true)
+}
+
+fn proxy_args(up: SocketAddr, keys: &Keys, extra: &[&str]) -> Vec<String> {
+    let base = ["--upstream".to_owned(), format!("http://{up}"), "--jwks".to_owned(), keys.jwks()];
+    let identity = ["--issuer", ISS, "--audience", AUD].map(str::to_owned);
+    base.into_iter().chain(identity).chain(extra.iter().map(|a| (*a).to_owned())).collect()
 }
 
 /// Status, headers (lowercased names) and body of one response.
