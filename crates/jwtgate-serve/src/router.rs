@@ -81,23 +81,21 @@ impl Router {
         }
         // The proxy judges the request it forwards; the auth endpoint the
         // one its ingress describes.
-        let described = if self.proxy {
-            Ok(Described {
-                method: req.method().clone(),
-                path: String::new(),
-                query: req.uri().query().map(str::to_owned),
-            })
+        let (method, path, routed) = if self.proxy {
+            let method = req.method().clone();
+            let routed = self.route(&method, req.uri().path(), req.uri().query(), req.headers());
+            (method, PathText::Uri(req.uri().clone()), routed)
         } else {
-            original_request(&req)
-        };
-        let (method, path, routed) = match described {
-            Ok(described) => {
-                let path = if self.proxy { PathText::Uri(req.uri().clone()) } else { PathText::Owned(described.path) };
-                let routed = self.route(&described.method, path.as_str(), described.query.as_deref(), req.headers());
-                (described.method, path, routed)
-            }
-            Err(why) => {
-                (req.method().clone(), PathText::Owned("-".into()), Err((self.refusal_status(), "ambiguous_path", why)))
+            match original_request(&req) {
+                Ok(Described { method, path, query }) => {
+                    let routed = self.route(&method, &path, query.as_deref(), req.headers());
+                    (method, PathText::Owned(path), routed)
+                }
+                Err(why) => (
+                    req.method().clone(),
+                    PathText::Owned("-".into()),
+                    Err((self.refusal_status(), "ambiguous_path", why)),
+                ),
             }
         };
         let (response, outcome) = match routed {
